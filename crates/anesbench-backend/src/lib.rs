@@ -1,0 +1,24 @@
+//! Model backends behind one trait. The runner only sees [`Backend`]; each transport
+//! (OpenAI-compatible HTTP, embedded llama.cpp in `anesbench-llama`, the test mock)
+//! implements it.
+
+pub mod types;
+
+pub use types::*;
+
+use async_trait::async_trait;
+
+/// A model that can answer prompts. Implementations must be cheap to share (`Arc`).
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Free text generation (chat messages or a plain completion prompt).
+    async fn generate(&self, req: &GenRequest) -> Result<GenResponse, BackendError>;
+
+    /// Log-probability of each candidate continuation (option letters) as the next
+    /// token after `prompt`. Backends that cannot do it return
+    /// [`BackendError::Unsupported`] with a message saying why.
+    async fn loglik(&self, req: &LoglikRequest) -> Result<LoglikResponse, BackendError>;
+
+    /// What this backend is, for the manifest (no secrets).
+    fn describe(&self) -> BackendInfo;
+}

@@ -1,0 +1,124 @@
+//! Requests, responses and errors shared by every backend.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn new(role: &str, content: impl Into<String>) -> Self {
+        ChatMessage { role: role.into(), content: content.into() }
+    }
+}
+
+/// What to send: chat messages (for `/v1/chat/completions` or a chat template), or a
+/// plain text prompt (for `/v1/completions` or raw completion).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prompt {
+    Chat(Vec<ChatMessage>),
+    Text(String),
+}
+
+/// Generation settings. `None` leaves the server's default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GenParams {
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+    /// Extra JSON fields merged into the request body (e.g. `chat_template_kwargs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_body: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenRequest {
+    pub prompt: Prompt,
+    pub params: GenParams,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GenResponse {
+    /// `content` of the reply; `None` when the server sent `null`.
+    pub content: Option<String>,
+    /// `reasoning_content` (or `reasoning`) when the server keeps thinking apart.
+    pub reasoning: Option<String>,
+    pub finish_reason: Option<String>,
+    pub prompt_tokens: Option<u32>,
+    pub completion_tokens: Option<u32>,
+    pub reasoning_tokens: Option<u32>,
+    /// Which endpoint served it (base URL or `embedded:<file>`).
+    pub endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoglikRequest {
+    pub prompt: Prompt,
+    /// Candidate continuations, e.g. `["A", "B", "C", "D"]`.
+    pub candidates: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoglikResponse {
+    /// Log-probability per candidate, same order as the request.
+    pub logprobs: Vec<f64>,
+    pub prompt_tokens: Option<u32>,
+    pub endpoint: Option<String>,
+}
+
+/// What a backend is, for the manifest. Never holds a secret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    /// `openai-chat`, `openai-completions`, `llama`, `mock`.
+    pub kind: String,
+    pub model: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<String>,
+    /// Settings that change scores (threads, batch, build, context) for the manifest.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Why a backend call failed. `retryable()` tells the runner whether to try again.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BackendError {
+    #[error("HTTP {status} from {url}: {body}")]
+    Http { status: u16, url: String, body: String, retry_after: Option<std::time::Duration> },
+    #[error("request to {url} timed out after {secs:.1}s")]
+    Timeout { url: String, secs: f64 },
+    #[error("connection to {url} failed: {message}")]
+    Connect { url: String, message: String },
+    #[error("unparseable response from {url}: {message}")]
+    BadBody { url: String, message: String },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("no endpoint left: {0}")]
+    NoEndpoint(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl BackendError {
+    /// 429, 5xx, timeouts, connection errors and unparseable bodies are retried.
+    pub fn retryable(&self) -> bool {
+        match self {
+            BackendError::Http { status, .. } => *status == 429 || *status >= 500,
+            BackendError::Timeout { .. } | BackendError::Connect { .. } | BackendError::BadBody { .. } => true,
+            BackendError::Unsupported(_) | BackendError::NoEndpoint(_) | BackendError::Other(_) => false,
+        }
+    }
+    /// Server-requested wait (`Retry-After`), if any.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            BackendError::Http { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Core of anesbench: the benchmark item model, loaders and validation, the built-in demo
+//! set, prompt rendering, answer extraction, per-sample records and their summary
+//! statistics. Nothing here touches the network or spawns threads.
+
+pub mod demo;
+pub mod extract;
+pub mod item;
+pub mod load;
+pub mod prompt;
+pub mod record;
+pub mod stats;
+pub mod summary;
+
+pub use item::{Item, Lang, Level};
+pub use record::SampleRecord;
+pub use summary::Summary;

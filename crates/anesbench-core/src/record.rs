@@ -1,0 +1,98 @@
+//! The per-sample record: one JSON line of `samples.jsonl` per item x sample.
+//!
+//! This is a file-format contract. Bump [`RECORD_SCHEMA`] when a field changes meaning;
+//! adding an optional field does not need a bump.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::item::{Lang, Level};
+
+/// Version of the `samples.jsonl` record layout.
+pub const RECORD_SCHEMA: u32 = 1;
+
+/// Outcome of one model call for one item, as stored in `samples.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleRecord {
+    /// Item id as in the source (unique within a language).
+    pub id: String,
+    pub lang: Lang,
+    pub level: Level,
+    /// Sample index, 0-based (several when self-consistency / best-of-N draws more than one).
+    pub sample: u32,
+    /// Hex SHA-256 of the rendered prompt (messages or text), so a changed prompt is visible.
+    pub prompt_hash: String,
+    /// Gold answer letter.
+    pub gold: char,
+    /// Letters the item offered (`"ABCD"`), so rescoring needs no dataset.
+    pub letters: String,
+    /// Final response text (`content`), `<think>` blocks included as the model gave them.
+    #[serde(default)]
+    pub response: Option<String>,
+    /// Reasoning text kept apart: `reasoning_content` from the server, or a removed
+    /// `<think>...</think>` block.
+    #[serde(default)]
+    pub reasoning: Option<String>,
+    /// Extracted answer letter; `None` is "no answer" (counted wrong, reported apart).
+    #[serde(default)]
+    pub answer: Option<char>,
+    /// Name of the extraction rule that fired (or why none did: `no_answer`, `ambiguous`,
+    /// `error`, `loglik_argmax`).
+    pub rule: String,
+    pub correct: bool,
+    /// `stop`, `length`, ... as the backend reported it.
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+    #[serde(default)]
+    pub prompt_tokens: Option<u32>,
+    #[serde(default)]
+    pub completion_tokens: Option<u32>,
+    #[serde(default)]
+    pub reasoning_tokens: Option<u32>,
+    /// Wall time of the request(s) for this sample, milliseconds.
+    #[serde(default)]
+    pub latency_ms: f64,
+    /// Base URL (or `embedded:<file>`) that served the sample.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Attempts made (1 = no retry).
+    #[serde(default = "one")]
+    pub attempts: u32,
+    /// Error message when the sample failed after its retries; such a sample is retried
+    /// on resume.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// `loglik` mode: log-probability of each option letter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option_logprobs: Option<BTreeMap<char, f64>>,
+    /// Score from a reward model, where a solver used one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<f64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl SampleRecord {
+    /// Key of the (item, sample) pair, unique within a run.
+    pub fn key(&self) -> (Lang, String, u32) {
+        (self.lang, self.id.clone(), self.sample)
+    }
+    pub fn is_error(&self) -> bool {
+        self.error.is_some()
+    }
+    pub fn is_no_answer(&self) -> bool {
+        self.error.is_none() && self.answer.is_none()
+    }
+    pub fn is_truncated(&self) -> bool {
+        self.finish_reason.as_deref() == Some("length")
+    }
+}
+
+/// Hex SHA-256 of some bytes; used for prompt hashes and dataset fingerprints.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}

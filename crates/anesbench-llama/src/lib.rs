@@ -1,0 +1,1 @@
+//! Embedded llama.cpp backend (GGUF) behind the llama feature.

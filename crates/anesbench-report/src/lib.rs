@@ -1,0 +1,1 @@
+//! Reports (Markdown, HTML, CSV, JSON), figures, leaderboard and paired comparison.

@@ -1,0 +1,1 @@
+//! Runner: scheduling, bounded concurrency, retries, solvers, run directory, resume, sharding, merge.
