@@ -6,6 +6,7 @@ pub mod demo;
 pub mod extract;
 pub mod item;
 pub mod load;
+pub mod manifest;
 pub mod prompt;
 pub mod record;
 pub mod stats;
