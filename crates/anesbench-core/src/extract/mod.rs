@@ -1,8 +1,56 @@
 //! Answer extraction: response text -> option letter or "no answer", with the rule that
-//! fired. (Skeleton: the extraction issue fills this in.)
+//! fired.
+//!
+//! Order of work: `<think>` blocks are removed ([`split_think`]); the rest is folded
+//! (full-width letters, `\text{}`) and stripped of markdown; answer statements are found
+//! and ranked ([`statements`] explains the strengths, [`decide`] the rule for
+//! disagreement); only when there is none do weak clues count (a last line that is just a
+//! letter, a bold letter on the last line, one option's text). Nothing is ever guessed:
+//! no clue, or clues that disagree, give `answer: None`.
+
+mod context;
+mod decide;
+mod normalize;
+mod statements;
+mod think;
+mod token;
+mod weak;
+
+use serde::{Deserialize, Serialize};
+
+pub use think::{split_think, split_think_full, ThinkSplit};
+
+/// Rule name when nothing in the response names an option.
+pub const NO_ANSWER: &str = "no_answer";
+/// Rule name when the deciding statements name different options (or several at once).
+pub const AMBIGUOUS: &str = "ambiguous";
+
+/// Every rule name a result can carry, strongest family first.
+pub const RULES: &[&str] = &[
+    "boxed",
+    "json",
+    "final_answer",
+    "answer_label",
+    "zh_final",
+    "zh_label",
+    "answer_is",
+    "best_option",
+    "choose",
+    "zh_answer",
+    "zh_choose",
+    "conclusion_letter",
+    "letter_correct",
+    "zh_correct",
+    "final_line_letter",
+    "bold_letter",
+    "option_text",
+    "reasoning_final",
+    NO_ANSWER,
+    AMBIGUOUS,
+];
 
 /// Result of extracting an answer from one response.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extraction {
     /// `None` = no answer (none found, or two conflicting answers).
     pub answer: Option<char>,
@@ -10,13 +58,135 @@ pub struct Extraction {
     pub rule: String,
 }
 
-/// Split `<think>...</think>` from a response: `(reasoning, rest)`.
-pub fn split_think(text: &str) -> (Option<String>, String) {
-    (None, text.to_string())
+impl Extraction {
+    fn found(letter: char, rule: &str) -> Self {
+        Extraction {
+            answer: Some(letter),
+            rule: rule.to_string(),
+        }
+    }
+    fn none(rule: &str) -> Self {
+        Extraction {
+            answer: None,
+            rule: rule.to_string(),
+        }
+    }
 }
 
-/// Extract the chosen option from `response`, given the item's option texts in letter order.
+/// Letter for a zero-based option index, past `I` too (other MCQ sets may have more).
+fn letter(index: usize) -> char {
+    (b'A' + index.min(25) as u8) as char
+}
+
+/// Extract the chosen option from `response`, given the item's option texts in letter
+/// order. `<think>` blocks are removed first; an unclosed one leaves only what preceded
+/// it, so a model that never finished thinking has no answer.
 pub fn extract(response: &str, options: &[String]) -> Extraction {
-    let _ = (response, options);
-    Extraction { answer: None, rule: "no_answer".into() }
+    extract_text(&split_think_full(response).rest, options)
+}
+
+/// [`extract`] on text that has no `<think>` blocks left in it.
+pub fn extract_text(text: &str, options: &[String]) -> Extraction {
+    let n = options.len().min(26);
+    if n == 0 || text.trim().is_empty() {
+        return Extraction::none(NO_ANSWER);
+    }
+    let folded = normalize::fold(text);
+    let plain = normalize::plain(&folded);
+    if let Some(found) = decide::decide(&statements::find(&plain, n)) {
+        return found;
+    }
+    if let Some(c) = weak::final_line_letter(&plain, &options[..n]) {
+        return Extraction::found(c, "final_line_letter");
+    }
+    if let Some(c) = weak::bold_letter(&folded, n) {
+        return Extraction::found(c, "bold_letter");
+    }
+    match weak::option_text(&plain, &options[..n]) {
+        Some(weak::TextMatch::One(c)) => Extraction::found(c, "option_text"),
+        Some(weak::TextMatch::Several) => Extraction::none(AMBIGUOUS),
+        None => Extraction::none(NO_ANSWER),
+    }
+}
+
+/// Extract from a response whose reasoning came apart from it (`reasoning_content`, or
+/// `content: null`).
+///
+/// The response decides whenever it says anything. The reasoning is read only when the
+/// response is empty once `<think>` blocks are removed, and then only a *final* statement
+/// (`\boxed{}`, "Final answer:", an `Answer:` label, "最终答案", JSON) that all final
+/// statements agree on and that sits in the reasoning's last paragraph counts (rule
+/// `reasoning_final`): a model that stopped mid-thought has no answer.
+pub fn extract_with_reasoning(
+    response: Option<&str>,
+    reasoning: Option<&str>,
+    options: &[String],
+) -> Extraction {
+    let split = split_think_full(response.unwrap_or(""));
+    let found = extract_text(&split.rest, options);
+    if found.answer.is_some() || !split.rest.trim().is_empty() {
+        return found;
+    }
+    let Some(reasoning) = reasoning.filter(|r| !r.trim().is_empty()) else {
+        return found;
+    };
+    let n = options.len().min(26);
+    let plain = normalize::plain(&normalize::fold(reasoning));
+    let finals: Vec<_> = statements::find(&plain, n)
+        .into_iter()
+        .filter(|s| s.strength == statements::FINAL)
+        .collect();
+    let last_paragraph = plain.trim_end().rfind("\n\n").map_or(0, |i| i + 2);
+    match (decide::decide(&finals), finals.last()) {
+        (
+            Some(Extraction {
+                answer: Some(c), ..
+            }),
+            Some(last),
+        ) if last.pos >= last_paragraph => Extraction::found(c, "reasoning_final"),
+        _ => found,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> Vec<String> {
+        ["Propofol", "Ketamine", "Etomidate", "Midazolam"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn every_rule_fired_is_listed() {
+        for text in [
+            "Answer: C",
+            "blah",
+            "The answer is A. The answer is B.",
+            "(C)",
+            "**D**",
+        ] {
+            let e = extract(text, &opts());
+            assert!(RULES.contains(&e.rule.as_str()), "{} not in RULES", e.rule);
+        }
+    }
+
+    #[test]
+    fn reasoning_only_with_a_final_statement_at_its_end() {
+        let o = opts();
+        let r = extract_with_reasoning(None, Some("Thinking...\n\nFinal answer: B"), &o);
+        assert_eq!((r.answer, r.rule.as_str()), (Some('B'), "reasoning_final"));
+        let r = extract_with_reasoning(
+            Some(""),
+            Some("Final answer: B\n\nWait, maybe C is better"),
+            &o,
+        );
+        assert_eq!(r.answer, None);
+        let r = extract_with_reasoning(Some("I am not sure."), Some("Final answer: B"), &o);
+        assert_eq!(r.answer, None);
+        let r = extract_with_reasoning(Some("The answer is D."), Some("Final answer: B"), &o);
+        assert_eq!(r.answer, Some('D'));
+    }
 }

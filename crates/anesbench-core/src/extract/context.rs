@@ -1,0 +1,120 @@
+//! The words around a match: negation and hedging before it, rejection or a question mark
+//! after it, and conclusion markers that make a statement the response's conclusion.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+const CLAUSE_ENDS: &[char] = &['.', '!', '?', '。', '！', '？', '\n', ',', ';', '，', '；'];
+const SENTENCE_ENDS: &[char] = &['.', '!', '?', '。', '！', '？', '\n'];
+
+static NEGATED_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:not|never|cannot|can't|isn't|wasn't|aren't|doesn't|don't|won't|wouldn't|shouldn't|if|whether|unless|thought|assume|assuming|suppose|supposing|might|may|initially|mistakenly|incorrectly|wrongly|rather\s+than|instead\s+of|except|why|rule\s+out|ruling\s+out|eliminate|eliminating|excluding|tempting|tempted)\b|如果|假如|假设|若|是否|以为|排除|而非|而不是|并非|不是|不应|不能|为什么|除了|误选",
+    )
+    .expect("valid regex")
+});
+
+static REJECTED_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^[\s)\]】]*(?:(?:is|are|seems|would\s+be|was)\s+(?:not|incorrect|wrong|false|unlikely|ruled\s+out|excluded|a\s+distractor)\b|isn't|(?:only\s+)?(?:if|when|unless)\b|不|错|是错|是不|并不|不对)",
+    )
+    .expect("valid regex")
+});
+
+static CONCLUSION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:therefore|thus|hence|so|in\s+conclusion|in\s+summary|to\s+summari[sz]e|to\s+conclude|overall|consequently|accordingly|finally|ultimately|final|wait|actually|on\s+second\s+thought|correction|upon\s+reflection|re-?evaluat\w*|re-?consider\w*)\b|故|因此|所以|综上|总之|因而|最终|由此可见|综合|总结|结论|更正|实际上|重新",
+    )
+    .expect("valid regex")
+});
+
+static HEADING_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)conclusion|final|summary|answer|结论|总结|答案").expect("valid regex")
+});
+
+fn start_of(text: &str, pos: usize, ends: &[char]) -> usize {
+    text[..pos].rfind(ends).map_or(0, |i| {
+        i + text[i..].chars().next().map_or(1, char::len_utf8)
+    })
+}
+
+/// The clause that holds `pos`, up to `pos`.
+pub fn clause_before(text: &str, pos: usize) -> &str {
+    &text[start_of(text, pos, CLAUSE_ENDS)..pos]
+}
+
+/// Negation or hedging right before a match: "not", "if", "whether", "不选", "排除".
+pub fn negated_before(text: &str, pos: usize) -> bool {
+    if NEGATED_BEFORE.is_match(clause_before(text, pos)) {
+        return true;
+    }
+    text[..pos]
+        .trim_end()
+        .chars()
+        .next_back()
+        .is_some_and(|c| matches!(c, '不' | '非' | '未' | '没' | '别' | '勿'))
+}
+
+/// The named letter is rejected or questioned right after it: "A is incorrect", "A是错误的",
+/// "the answer is A?", "答案是A吗".
+pub fn rejected_after(text: &str, end: usize) -> bool {
+    if REJECTED_AFTER.is_match(&text[end..]) {
+        return true;
+    }
+    let rest = &text[end..];
+    let stop = rest.find(SENTENCE_ENDS).unwrap_or(rest.len());
+    let sentence = &rest[..stop];
+    sentence.contains('吗') || rest[stop..].starts_with(['?', '？'])
+}
+
+/// A conclusion or correction marker in the sentence before `pos` ("Therefore, ...",
+/// "综上所述，..."), or a short heading line just above it ("## Conclusion").
+pub fn conclusive(text: &str, pos: usize) -> bool {
+    let sentence = &text[start_of(text, pos, SENTENCE_ENDS)..pos];
+    if CONCLUSION.is_match(sentence) {
+        return true;
+    }
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    if !text[line_start..pos].trim().is_empty() {
+        return false;
+    }
+    let above = text[..line_start].trim_end();
+    let prev_line = above.rsplit('\n').next().unwrap_or("");
+    prev_line.chars().count() <= 40 && HEADING_WORD.is_match(prev_line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negation_before() {
+        let t = "It is not true that the answer is A";
+        assert!(negated_before(t, t.len() - 1));
+        let t = "Since B is not relevant, the answer is C";
+        assert!(!negated_before(t, t.len() - 1));
+        let t = "答案不选A";
+        assert!(negated_before(t, t.find('选').unwrap()));
+    }
+
+    #[test]
+    fn rejection_after() {
+        assert!(rejected_after("A is incorrect.", 1));
+        assert!(rejected_after("A是错误的", 1));
+        assert!(rejected_after("A? No.", 1));
+        assert!(rejected_after("A吗？", 1));
+        assert!(!rejected_after("C, not A.", 1));
+        assert!(rejected_after("A if the patient is hypovolemic", 1));
+    }
+
+    #[test]
+    fn conclusion_markers() {
+        let t = "Therefore, the answer is C";
+        assert!(conclusive(t, t.len() - 1));
+        let t = "## Conclusion\nThe answer is C";
+        assert!(conclusive(t, t.find("The").unwrap()));
+        let t = "The answer is C";
+        assert!(!conclusive(t, t.len() - 1));
+    }
+}

@@ -1,0 +1,379 @@
+//! Answer statements: phrases that name the chosen letter, each with a strength.
+//!
+//! Strength orders how much a statement says "this is my answer":
+//! [`FINAL`] (`\boxed{}`, JSON, "Final answer", an `Answer:` label, "最终答案"),
+//! [`CONCLUSIVE`] (any statement in a sentence with a conclusion or correction marker:
+//! "Therefore, ...", "故选C"), [`ANSWER`] ("the answer is C", "答案是C", "I choose C"),
+//! [`EVAL`] ("C is correct", "C正确").
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::context;
+use super::token::{self, Token};
+
+pub const FINAL: u8 = 4;
+pub const CONCLUSIVE: u8 = 3;
+pub const ANSWER: u8 = 2;
+pub const EVAL: u8 = 1;
+
+/// What a statement names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    Letter(char),
+    /// Two or more letters in one statement.
+    Several,
+    /// A letter the item does not have.
+    OutOfRange,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// Byte offset of the phrase (or of the letter, for letter-first phrases).
+    pub pos: usize,
+    /// Byte offset just after the letter: two phrases naming the same letter occurrence
+    /// share it.
+    pub end: usize,
+    pub strength: u8,
+    pub rule: &'static str,
+    pub named: Named,
+}
+
+/// A phrase after which the letter is read ("the answer is" + " (C)").
+struct LeadIn {
+    rule: &'static str,
+    strength: u8,
+    re: Regex,
+    /// The letter may sit on a following line (headings, labels).
+    newlines: bool,
+    /// The letter must end its sentence ("Therefore, C." but not "So A patient ...").
+    ends_sentence: bool,
+}
+
+/// A phrase that starts with the letter ("C is correct"); group 1 is the letter, group
+/// `noun` ("answer", "答案") makes it an answer statement, group `second` a second letter.
+struct LetterFirst {
+    rule: &'static str,
+    strength: u8,
+    re: Regex,
+    /// Letters preceded by a CJK character are read only after these ("选项C正确",
+    /// "故C正确"), so that "维生素C是最合适的" names no option.
+    cjk_before: &'static str,
+}
+
+fn re(p: &str) -> Regex {
+    Regex::new(p).expect("valid extraction regex")
+}
+
+static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
+    let l = |rule, strength, p: &str, newlines, ends_sentence| LeadIn {
+        rule,
+        strength,
+        re: re(p),
+        newlines,
+        ends_sentence,
+    };
+    vec![
+        l("boxed", FINAL, r"\\(?:boxed|fbox)\s*\{", false, false),
+        l(
+            "json",
+            FINAL,
+            r#"(?i)"(?:final_answer|answer|final answer|choice|selected_option|answer_letter|option|答案)"\s*:\s*"#,
+            false,
+            false,
+        ),
+        l(
+            "final_answer",
+            FINAL,
+            r"(?i)\bfinal\s+(?:answer|choice|selection|decision)\b\s*(?:is|would\s+be|will\s+be|=|:|-)?\s*(?:therefore\s+|thus\s+)?:?\s*",
+            true,
+            false,
+        ),
+        l(
+            "answer_label",
+            FINAL,
+            r"(?im)^[ \t>\-]*(?:the\s+)?(?:correct\s+|best\s+)?answer[ \t]*(?:[:=]|\n)\s*",
+            true,
+            false,
+        ),
+        l(
+            "zh_final",
+            FINAL,
+            r"最终(?:的)?(?:答案|选择|选项)\s*(?:应该?|应当)?\s*(?:是|为)?\s*:?\s*",
+            true,
+            false,
+        ),
+        l(
+            "zh_label",
+            FINAL,
+            r"(?m)^[ \t>\-]*(?:正确)?答案[ \t]*(?::|\n)\s*",
+            true,
+            false,
+        ),
+        l(
+            "answer_is",
+            ANSWER,
+            r"(?i)\banswer\b(?:\s+(?:to|for)\s+(?:this|the)\s+(?:question|problem|case|item))?\s*(?:is|would\s+be|should\s+be|will\s+be|must\s+be|=|:)\s*(?:therefore\s+|thus\s+|then\s+|clearly\s+|definitely\s+|most\s+likely\s+|probably\s+)?:?\s*",
+            false,
+            false,
+        ),
+        l(
+            "best_option",
+            ANSWER,
+            r"(?i)\b(?:correct|right|best|true|appropriate|suitable|accurate|only\s+correct|most\s+(?:appropriate|likely|suitable|accurate|correct|reasonable|plausible|consistent|fitting))\s+(?:option|choice|response|selection|statement|one)\s*(?:here\s+)?(?:is|would\s+be|should\s+be|=|:)\s*",
+            false,
+            false,
+        ),
+        l(
+            "choose",
+            ANSWER,
+            r"(?i)\b(?:I|we)(?:\s+(?:would|will|should|must|shall|can|do)|'ll|'d)?(?:\s+(?:therefore|thus|then|finally))?\s+(?:choose|select|pick|go\s+with|opt\s+for|favou?r|chose|selected|picked)\s+",
+            false,
+            false,
+        ),
+        l(
+            "choose",
+            ANSWER,
+            r"(?i)\bmy\s+(?:final\s+)?(?:choice|pick|selection)\s+(?:is|would\s+be|:)\s*",
+            false,
+            false,
+        ),
+        l(
+            "zh_answer",
+            ANSWER,
+            r"答案\s*(?:应该?|应当|就|只能|即)?\s*(?:是|为|选|选择|:)\s*:?\s*",
+            false,
+            false,
+        ),
+        l(
+            "zh_answer",
+            ANSWER,
+            r"(?:正确|最佳|最合适|最恰当|最符合(?:题意)?|最准确|最可能)的?(?:选项|选择|答案|一项)\s*(?:应该?|应当)?\s*(?:是|为|:)\s*:?\s*",
+            false,
+            false,
+        ),
+        l("zh_choose", ANSWER, r"选择?\s*", false, false),
+        l(
+            "conclusion_letter",
+            CONCLUSIVE,
+            r"(?i)(?:\b(?:therefore|thus|hence|so|in\s+conclusion|in\s+summary|overall|consequently)\s*[,:]?\s*(?:the\s+answer\s+)?|(?:故|因此|所以|综上所述?|总之|因而)\s*[,:]?\s*)",
+            false,
+            true,
+        ),
+    ]
+});
+
+static LETTER_FIRST: LazyLock<Vec<LetterFirst>> = LazyLock::new(|| {
+    let l = |rule, strength, p: &str, cjk_before| LetterFirst {
+        rule,
+        strength,
+        re: re(p),
+        cjk_before,
+    };
+    vec![
+        l(
+            "letter_correct",
+            EVAL,
+            r"(?i)(?:\b(?:option|choice|answer)\s*)?[(\[]?([A-Za-z])[)\]]?\s+(?:is|would\s+be|seems\s+to\s+be|appears\s+to\s+be|remains)\s+(?:clearly\s+|therefore\s+|indeed\s+)?(?:the\s+|an?\s+)?(?:single\s+|only\s+)?(?:most\s+)?(?:correct|right|best|appropriate|accurate|suitable|likely|true|valid)\b(?:\s+(?P<noun>answer|option|choice|response))?",
+            "",
+        ),
+        l(
+            "letter_correct",
+            ANSWER,
+            r"(?i)(?:\b(?:option|choice)\s*)?[(\[]?([A-Za-z])[)\]]?\s+is\s+(?:the\s+)?(?:final\s+|correct\s+|right\s+|best\s+)?(?P<noun>answer)\b",
+            "",
+        ),
+        l(
+            "letter_correct",
+            EVAL,
+            r"(?i)(?:\b(?:options?|choices?)\s*)?[(\[]?([A-Za-z])[)\]]?\s*(?:,|and|&)\s*(?:option\s*)?[(\[]?(?P<second>[A-Za-z])[)\]]?\s+(?:are|were)\s+(?:both\s+)?(?:correct|right|true|valid)\b",
+            "",
+        ),
+        l(
+            "zh_correct",
+            EVAL,
+            r"(?:选项)?[(\[【]?([A-Z])[)\]】]?\s*(?:项|选项)?\s*(?:是|为)?\s*(?:正确(?:的)?(?P<noun>答案|选项)?|最佳(?:答案|选项)?|最合适|最恰当|最符合(?:题意)?|符合题意|最准确)",
+            "项故即为是以此而",
+        ),
+        l(
+            "zh_correct",
+            ANSWER,
+            r"(?:选项)?[(\[【]?([A-Z])[)\]】]?\s*(?:项|选项)?\s*(?:是|为)\s*(?:本题的?)?(?P<noun>(?:正确|最佳)?答案)",
+            "项故即为是以此而",
+        ),
+    ]
+});
+
+fn is_cjk(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
+}
+
+fn index_of(c: char) -> usize {
+    (c.to_ascii_uppercase() as u8).wrapping_sub(b'A') as usize
+}
+
+fn sentence_ends_at(text: &str, end: usize) -> bool {
+    let rest = text[end..].trim_start_matches([' ', '\t']);
+    rest.is_empty()
+        || rest.starts_with(['.', '。', '!', '！', '\n', '\r'])
+        || rest.starts_with([',', '，']) && rest[1..].trim_start().is_empty()
+}
+
+/// Every answer statement in `text` (already folded and markdown-free), in text order.
+pub fn find(text: &str, n_options: usize) -> Vec<Statement> {
+    let mut out: Vec<Statement> = Vec::new();
+    for p in LEAD_INS.iter() {
+        for m in p.re.find_iter(text) {
+            let named = match token::read(text, m.end(), n_options, p.newlines) {
+                Token::Letter { letter, end } => (Named::Letter(letter), end),
+                Token::Several { end } => (Named::Several, end),
+                Token::OutOfRange { end } => (Named::OutOfRange, end),
+                Token::Nothing => continue,
+            };
+            let (named, end) = named;
+            if p.ends_sentence && !sentence_ends_at(text, end) {
+                continue;
+            }
+            push(&mut out, text, m.start(), end, p.strength, p.rule, named);
+        }
+    }
+    for p in LETTER_FIRST.iter() {
+        for caps in p.re.captures_iter(text) {
+            let (Some(m), Some(l)) = (caps.get(0), caps.get(1)) else {
+                continue;
+            };
+            if !letter_first_ok(text, m.start(), l.start(), p.cjk_before) {
+                continue;
+            }
+            let letter = l.as_str().chars().next().unwrap_or(' ');
+            let prefixed = l.start() > m.start();
+            if letter.is_ascii_lowercase() && !prefixed {
+                continue;
+            }
+            let strength = if caps.name("noun").is_some() {
+                p.strength.max(ANSWER)
+            } else {
+                p.strength
+            };
+            let named = if caps.name("second").is_some() {
+                Named::Several
+            } else if index_of(letter) >= n_options {
+                Named::OutOfRange
+            } else {
+                Named::Letter(letter.to_ascii_uppercase())
+            };
+            // Check the words right after the letter ("C is correct" vs "C是错误的" is
+            // the regex's job; "C正确吗" is the question check's).
+            if context::rejected_after(text, m.end()) || context::negated_before(text, m.start()) {
+                continue;
+            }
+            push_checked(&mut out, text, m.start(), l.end(), strength, p.rule, named);
+        }
+    }
+    out.sort_by_key(|s| (s.end, std::cmp::Reverse(s.strength)));
+    out.dedup_by_key(|s| s.end);
+    out.sort_by_key(|s| s.pos);
+    out
+}
+
+fn letter_first_ok(text: &str, start: usize, letter_start: usize, cjk_before: &str) -> bool {
+    let before = text[..start].chars().next_back();
+    if before.is_some_and(|c| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    if start == letter_start {
+        if let Some(c) = before.filter(|c| is_cjk(*c)) {
+            return cjk_before.contains(c);
+        }
+    }
+    true
+}
+
+fn push(
+    out: &mut Vec<Statement>,
+    text: &str,
+    pos: usize,
+    end: usize,
+    strength: u8,
+    rule: &'static str,
+    named: Named,
+) {
+    if context::negated_before(text, pos) || context::rejected_after(text, end) {
+        return;
+    }
+    push_checked(out, text, pos, end, strength, rule, named);
+}
+
+fn push_checked(
+    out: &mut Vec<Statement>,
+    text: &str,
+    pos: usize,
+    end: usize,
+    strength: u8,
+    rule: &'static str,
+    named: Named,
+) {
+    let strength = if strength < CONCLUSIVE && context::conclusive(text, pos) {
+        CONCLUSIVE
+    } else {
+        strength
+    };
+    out.push(Statement {
+        pos,
+        end,
+        strength,
+        rule,
+        named,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> (Named, u8, &'static str) {
+        let s = find(text, 4);
+        assert_eq!(s.len(), 1, "{text:?}: {s:?}");
+        (s[0].named, s[0].strength, s[0].rule)
+    }
+
+    #[test]
+    fn strengths() {
+        assert_eq!(
+            one("Final answer: C"),
+            (Named::Letter('C'), FINAL, "final_answer")
+        );
+        assert_eq!(
+            one("The answer is (B)."),
+            (Named::Letter('B'), ANSWER, "answer_is")
+        );
+        assert_eq!(
+            one("Therefore, the answer is D."),
+            (Named::Letter('D'), CONCLUSIVE, "answer_is")
+        );
+        assert_eq!(
+            one("故选C。"),
+            (Named::Letter('C'), CONCLUSIVE, "zh_choose")
+        );
+        assert_eq!(
+            one("Option A is correct."),
+            (Named::Letter('A'), EVAL, "letter_correct")
+        );
+    }
+
+    #[test]
+    fn negations_are_not_statements() {
+        assert!(find("The answer is not A.", 4).is_empty());
+        assert!(find("A is incorrect.", 4).is_empty());
+        assert!(find("答案不是A。", 4).is_empty());
+        assert!(find("排除A。", 4).is_empty());
+        assert!(find("不选A", 4).is_empty());
+    }
+
+    #[test]
+    fn articles_are_not_letters() {
+        assert!(find("A patient is the most likely candidate.", 4).is_empty());
+        assert!(find("So a patient with CHF was given drugs.", 4).is_empty());
+    }
+}

@@ -1,0 +1,204 @@
+//! Weak evidence, used only when no answer statement was found: a last line that is just
+//! a letter, one bold letter on the last line, or the text of exactly one option.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::normalize::for_compare;
+
+static LETTER_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^[ \t>\-]*(?:(?:option|choice|answer|选项|答案)\s*:?\s*)?[(\[【]?([a-z])[)\]】]?\s*(?:[.。:)、]\s*(.*?))?\s*[.。]?$")
+        .expect("valid regex")
+});
+static LIST_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[ \t>\-]*[(\[]?[A-Ia-i][.):：、\]]").expect("valid regex"));
+static BOLD_LETTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\*\*\s*(?:(?i:option)\s+|选项)?[(\[【]?([A-Z])[)\]】]?\s*(?:[.:)。]\s*[^*\n]*)?\*\*",
+    )
+    .expect("valid regex")
+});
+static LINE_NEGATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:not|incorrect|wrong|false|unlikely|exclude|excluded|eliminate|eliminated|rule\s+out|ruled\s+out)\b|不|错误|排除").expect("valid regex")
+});
+static ANSWER_CUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:answer|choose|select|go\s+with|correct|right|best|choice|preferred|therefore|thus|so|hence)\b|答案|选|正确|最佳|最合适|最适合|最恰当|首选|综上|因此|故|所以").expect("valid regex")
+});
+static NEGATION_BEFORE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\bnot|\bno|n't|\brather\s+than|\binstead\s+of|\bexcept|不是|不选|排除|而非|非)\s*$")
+        .expect("valid regex")
+});
+
+fn last_line(text: &str) -> Option<(usize, &str)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let i = lines.iter().rposition(|l| !l.trim().is_empty())?;
+    Some((i, lines[i]))
+}
+
+/// The last line is only a letter, perhaps bracketed or followed by that option's text:
+/// "C", "(C)", "C.", "Option C", "C. Propofol". Not when the line above is another
+/// `X.` line (a list of options or an option-by-option analysis).
+pub fn final_line_letter(plain: &str, options: &[String]) -> Option<char> {
+    let (i, line) = last_line(plain)?;
+    let caps = LETTER_LINE.captures(line.trim())?;
+    let c = caps.get(1)?.as_str().chars().next()?;
+    let index = (c.to_ascii_uppercase() as u8 - b'A') as usize;
+    let option = options.get(index)?;
+    if let Some(text) = caps
+        .get(2)
+        .map(|m| m.as_str())
+        .filter(|t| !t.trim().is_empty())
+    {
+        let (said, want) = (for_compare(text), for_compare(option));
+        if want.is_empty() || !(said.starts_with(&want) || want.starts_with(&said)) {
+            return None;
+        }
+    } else if c.is_ascii_lowercase() && line.trim().len() > 3 {
+        return None;
+    }
+    let above = plain
+        .lines()
+        .take(i)
+        .filter(|l| !l.trim().is_empty())
+        .last();
+    if above.is_some_and(|l| LIST_LINE.is_match(l.trim())) {
+        return None;
+    }
+    Some(c.to_ascii_uppercase())
+}
+
+/// One bold letter on the last line ("... my pick: **C**"), with no negation on that line.
+pub fn bold_letter(folded: &str, n_options: usize) -> Option<char> {
+    let (_, line) = last_line(folded)?;
+    if LINE_NEGATION.is_match(line) {
+        return None;
+    }
+    let mut found: Vec<char> = BOLD_LETTER
+        .captures_iter(line)
+        .filter_map(|c| c.get(1)?.as_str().chars().next())
+        .collect();
+    found.dedup();
+    match found.as_slice() {
+        [c] if ((*c as u8 - b'A') as usize) < n_options => Some(*c),
+        _ => None,
+    }
+}
+
+/// What the option-text rule found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextMatch {
+    One(char),
+    Several,
+}
+
+/// The response is one option's text, or its last sentence states an answer ("The answer is
+/// propofol.") and holds the text of exactly one option (not negated). Texts shorter
+/// than 3 characters (2 for Chinese) are too common to count.
+pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
+    let wanted: Vec<(usize, String)> = options
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (i, for_compare(o)))
+        .filter(|(_, o)| {
+            let cjk = o.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+            o.chars().count() >= if cjk { 2 } else { 3 }
+        })
+        .collect();
+    let whole = for_compare(plain);
+    if let Some((i, _)) = wanted.iter().find(|(_, o)| *o == whole) {
+        return Some(TextMatch::One(super::letter(*i)));
+    }
+    let line = for_compare(last_sentence(plain));
+    if !ANSWER_CUE.is_match(&line) {
+        return None;
+    }
+    // Longest texts first, so that "propofol" inside "propofol and ketamine" is not a
+    // second match.
+    let mut by_len = wanted.clone();
+    by_len.sort_by_key(|(_, o)| std::cmp::Reverse(o.len()));
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    let mut hits: Vec<usize> = Vec::new();
+    for (i, o) in &by_len {
+        for (s, _) in line.match_indices(o.as_str()) {
+            let e = s + o.len();
+            if taken.iter().any(|&(a, b)| s < b && a < e) || !word_edges(&line, s, e) {
+                continue;
+            }
+            taken.push((s, e));
+            if !NEGATION_BEFORE_TEXT.is_match(&line[..s]) && !hits.contains(i) {
+                hits.push(*i);
+            }
+        }
+    }
+    match hits.as_slice() {
+        [] => None,
+        [i] => Some(TextMatch::One(super::letter(*i))),
+        _ => Some(TextMatch::Several),
+    }
+}
+
+/// The last sentence, where a response that answers in words states its answer.
+fn last_sentence(text: &str) -> &str {
+    const ENDS: &[char] = &['.', '!', '?', '。', '！', '？', '\n'];
+    let body = text.trim_end().trim_end_matches(ENDS);
+    let start = body.rfind(ENDS).map_or(0, |i| {
+        i + body[i..].chars().next().map_or(1, char::len_utf8)
+    });
+    &body[start..]
+}
+
+fn word_edges(line: &str, s: usize, e: usize) -> bool {
+    let before = line[..s].chars().next_back();
+    let after = line[e..].chars().next();
+    !before.is_some_and(|c| c.is_ascii_alphanumeric())
+        && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> Vec<String> {
+        ["Propofol", "Ketamine", "Etomidate", "Propofol and ketamine"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn letter_lines() {
+        assert_eq!(final_line_letter("blah\n\n(C)", &opts()), Some('C'));
+        assert_eq!(final_line_letter("C. Etomidate", &opts()), Some('C'));
+        assert_eq!(final_line_letter("C. Ketamine", &opts()), None);
+        assert_eq!(final_line_letter("A. Propofol\nB. Ketamine", &opts()), None);
+        assert_eq!(final_line_letter("A patient", &opts()), None);
+    }
+
+    #[test]
+    fn bold() {
+        assert_eq!(bold_letter("so: **B**", 4), Some('B'));
+        assert_eq!(bold_letter("**B** is wrong", 4), None);
+        assert_eq!(bold_letter("**A** or **B**", 4), None);
+    }
+
+    #[test]
+    fn texts() {
+        assert_eq!(
+            option_text("Propofol and ketamine", &opts()),
+            Some(TextMatch::One('D'))
+        );
+        assert_eq!(
+            option_text("The answer is etomidate, not ketamine.", &opts()),
+            Some(TextMatch::One('C'))
+        );
+        assert_eq!(
+            option_text("The best drug is propofol or ketamine.", &opts()),
+            Some(TextMatch::Several)
+        );
+        assert_eq!(
+            option_text("Ketamine raises blood pressure.", &opts()),
+            None
+        );
+    }
+}
