@@ -2,6 +2,11 @@
 //! (OpenAI-compatible HTTP, embedded llama.cpp in `anesbench-llama`, the test mock)
 //! implements it.
 
+#[cfg(feature = "fake")]
+pub mod fake;
+pub mod mock;
+pub mod openai;
+pub mod synth;
 pub mod types;
 
 pub use types::*;

@@ -11,7 +11,10 @@ pub struct ChatMessage {
 
 impl ChatMessage {
     pub fn new(role: &str, content: impl Into<String>) -> Self {
-        ChatMessage { role: role.into(), content: content.into() }
+        ChatMessage {
+            role: role.into(),
+            content: content.into(),
+        }
     }
 }
 
@@ -90,7 +93,12 @@ pub struct BackendInfo {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BackendError {
     #[error("HTTP {status} from {url}: {body}")]
-    Http { status: u16, url: String, body: String, retry_after: Option<std::time::Duration> },
+    Http {
+        status: u16,
+        url: String,
+        body: String,
+        retry_after: Option<std::time::Duration>,
+    },
     #[error("request to {url} timed out after {secs:.1}s")]
     Timeout { url: String, secs: f64 },
     #[error("connection to {url} failed: {message}")]
@@ -110,8 +118,12 @@ impl BackendError {
     pub fn retryable(&self) -> bool {
         match self {
             BackendError::Http { status, .. } => *status == 429 || *status >= 500,
-            BackendError::Timeout { .. } | BackendError::Connect { .. } | BackendError::BadBody { .. } => true,
-            BackendError::Unsupported(_) | BackendError::NoEndpoint(_) | BackendError::Other(_) => false,
+            BackendError::Timeout { .. }
+            | BackendError::Connect { .. }
+            | BackendError::BadBody { .. } => true,
+            BackendError::Unsupported(_) | BackendError::NoEndpoint(_) | BackendError::Other(_) => {
+                false
+            }
         }
     }
     /// Server-requested wait (`Retry-After`), if any.

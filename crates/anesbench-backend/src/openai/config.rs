@@ -1,0 +1,153 @@
+//! Settings for the OpenAI-compatible client. `Debug` is written by hand so the API key
+//! can never reach a log line through `{:?}`.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Which OpenAI route generation uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiStyle {
+    /// `POST {base}/v1/chat/completions` with `messages` (the default).
+    #[default]
+    Chat,
+    /// `POST {base}/v1/completions` with a `prompt` string (chat messages are joined by
+    /// blank lines; no chat template is applied).
+    Completions,
+}
+
+impl ApiStyle {
+    pub fn kind(self) -> &'static str {
+        match self {
+            ApiStyle::Chat => "openai-chat",
+            ApiStyle::Completions => "openai-completions",
+        }
+    }
+}
+
+impl std::str::FromStr for ApiStyle {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "chat" => Ok(ApiStyle::Chat),
+            "completions" | "completion" => Ok(ApiStyle::Completions),
+            other => Err(format!(
+                "unknown API style `{other}` (expected chat or completions)"
+            )),
+        }
+    }
+}
+
+/// Everything [`super::OpenAiBackend::new`] needs.
+#[derive(Clone)]
+pub struct OpenAiConfig {
+    /// Base URLs, with or without a trailing `/v1` (`http://host:8000`, `http://host:8000/v1/`).
+    pub endpoints: Vec<String>,
+    /// Model name sent in each request. `None`: call `discover_model()` before the run.
+    pub model: Option<String>,
+    /// Sent as `Authorization: Bearer <key>`. Read by the caller from an environment
+    /// variable; never logged, never in `describe()` or `Debug`.
+    pub api_key: Option<String>,
+    pub style: ApiStyle,
+    /// Whole-request limit (connect + send + wait + read).
+    pub request_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Consecutive connection failures (refused, unreachable, connect timeout) after
+    /// which an endpoint is taken out of rotation.
+    pub dead_after: u32,
+}
+
+impl Default for OpenAiConfig {
+    fn default() -> Self {
+        OpenAiConfig {
+            endpoints: Vec::new(),
+            model: None,
+            api_key: None,
+            style: ApiStyle::Chat,
+            request_timeout: Duration::from_secs(600),
+            connect_timeout: Duration::from_secs(10),
+            dead_after: 3,
+        }
+    }
+}
+
+impl OpenAiConfig {
+    /// One endpoint, everything else default.
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        OpenAiConfig {
+            endpoints: vec![endpoint.into()],
+            ..Default::default()
+        }
+    }
+}
+
+impl fmt::Debug for OpenAiConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiConfig")
+            .field("endpoints", &self.endpoints)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("style", &self.style)
+            .field("request_timeout", &self.request_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("dead_after", &self.dead_after)
+            .finish()
+    }
+}
+
+/// `http://h:8000/v1/` -> `http://h:8000`; the client appends `/v1/...` itself.
+pub fn normalize_base(url: &str) -> Result<String, String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let base = trimmed
+        .strip_suffix("/v1")
+        .unwrap_or(trimmed)
+        .trim_end_matches('/');
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(format!(
+            "endpoint `{url}` is not an http(s) URL (hint: write it like http://127.0.0.1:8000 or https://api.example.com/v1)"
+        ));
+    }
+    if base.len() <= "https://".len() {
+        return Err(format!("endpoint `{url}` has no host"));
+    }
+    Ok(base.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_accept_v1_and_slashes() {
+        for u in [
+            "http://h:8000",
+            "http://h:8000/",
+            "http://h:8000/v1",
+            "http://h:8000/v1/",
+            " http://h:8000/v1 ",
+        ] {
+            assert_eq!(normalize_base(u).unwrap(), "http://h:8000", "{u}");
+        }
+        assert_eq!(
+            normalize_base("https://api.x.com/openai/v1").unwrap(),
+            "https://api.x.com/openai"
+        );
+        assert!(normalize_base("h:8000").unwrap_err().contains("h:8000"));
+        assert!(normalize_base("http://").is_err());
+    }
+
+    #[test]
+    fn debug_redacts_key() {
+        let c = OpenAiConfig {
+            api_key: Some("sk-secret-123".into()),
+            ..OpenAiConfig::new("http://x")
+        };
+        let s = format!("{c:?}");
+        assert!(
+            !s.contains("sk-secret-123") && s.contains("<redacted>"),
+            "{s}"
+        );
+    }
+}

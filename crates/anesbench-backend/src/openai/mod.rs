@@ -1,0 +1,348 @@
+//! OpenAI-compatible HTTP backend (SGLang, vLLM, llama.cpp's server, hosted APIs).
+//!
+//! Public contract used by the runner and the CLI:
+//! - [`OpenAiBackend::new`]`(`[`OpenAiConfig`]`)` builds the client (no network yet).
+//! - [`OpenAiBackend::ready`] checks `GET {base}/v1/models` on every endpoint before a
+//!   run; endpoints that fail are taken out and show in [`OpenAiBackend::endpoint_health`];
+//!   it fails with [`BackendError::NoEndpoint`] only when none answers.
+//! - [`OpenAiBackend::discover_model`] returns the first model id served; when the
+//!   config named no model, the backend adopts it for later requests.
+//! - [`Backend::generate`] makes exactly ONE attempt and returns a typed
+//!   [`BackendError`]; retries (and honouring `retry_after()`) belong to the runner.
+//! - [`Backend::loglik`] asks `/v1/completions` for the top [`loglik::TOP_K`]
+//!   log-probabilities of one token; see [`loglik`] for how letters are matched.
+//!
+//! With several endpoints each request goes to the live endpoint with the fewest
+//! requests in flight; [`OpenAiConfig::dead_after`] consecutive connect-phase failures
+//! take an endpoint out (a server that accepts connections and then errors stays in).
+//! The API key is sent as `Authorization: Bearer` and appears in no `Debug`, error or
+//! `describe()` output.
+
+mod config;
+pub mod loglik;
+mod pool;
+mod transport;
+mod wire;
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+
+pub use config::{normalize_base, ApiStyle, OpenAiConfig};
+pub use pool::EndpointHealth;
+pub use transport::parse_retry_after;
+
+use crate::types::{
+    BackendError, BackendInfo, GenRequest, GenResponse, LoglikRequest, LoglikResponse,
+};
+use crate::Backend;
+use pool::{Outcome, Pool};
+use transport::{exchange, Failure};
+
+/// See the module docs. Cheap to share behind an `Arc`; all state is atomic.
+pub struct OpenAiBackend {
+    client: reqwest::Client,
+    pool: Arc<Pool>,
+    style: ApiStyle,
+    configured_model: Option<String>,
+    discovered_model: OnceLock<String>,
+    request_timeout: Duration,
+}
+
+impl fmt::Debug for OpenAiBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiBackend")
+            .field(
+                "endpoints",
+                &self
+                    .pool
+                    .endpoints
+                    .iter()
+                    .map(|e| e.base.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("model", &self.model())
+            .field("style", &self.style)
+            .field("request_timeout", &self.request_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAiBackend {
+    pub fn new(cfg: OpenAiConfig) -> Result<Self, BackendError> {
+        if cfg.endpoints.is_empty() {
+            return Err(BackendError::Other(
+                "no endpoint given (hint: pass --endpoint http://HOST:PORT)".into(),
+            ));
+        }
+        let bases = cfg
+            .endpoints
+            .iter()
+            .map(|e| normalize_base(e))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(BackendError::Other)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(key) = cfg.api_key.as_deref().filter(|k| !k.is_empty()) {
+            let mut v = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+                BackendError::Other(
+                    "the API key holds characters not allowed in an HTTP header".into(),
+                )
+            })?;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+        }
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(cfg.request_timeout)
+            .connect_timeout(cfg.connect_timeout)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()
+            .map_err(|e| BackendError::Other(format!("cannot build the HTTP client: {e}")))?;
+        Ok(OpenAiBackend {
+            client,
+            pool: Arc::new(Pool::new(bases, cfg.dead_after)),
+            style: cfg.style,
+            configured_model: cfg.model.filter(|m| !m.trim().is_empty()),
+            discovered_model: OnceLock::new(),
+            request_timeout: cfg.request_timeout,
+        })
+    }
+
+    /// The model name requests carry: configured, else discovered.
+    pub fn model(&self) -> Option<&str> {
+        self.configured_model
+            .as_deref()
+            .or_else(|| self.discovered_model.get().map(String::as_str))
+    }
+
+    pub fn style(&self) -> ApiStyle {
+        self.style
+    }
+
+    /// Per-endpoint state: alive, in flight, successes, errors, last error.
+    pub fn endpoint_health(&self) -> Vec<EndpointHealth> {
+        self.pool.health()
+    }
+
+    async fn list_models(&self, base: &str) -> Result<Vec<String>, BackendError> {
+        let url = format!("{base}/v1/models");
+        let body = exchange(self.client.get(&url), &url, self.request_timeout)
+            .await
+            .map_err(|f| f.error)?;
+        wire::parse_models(&body).map_err(|message| BackendError::BadBody { url, message })
+    }
+
+    /// `GET /v1/models` on every endpoint, concurrently. Failing endpoints are taken out
+    /// (see [`Self::endpoint_health`]); answering ones are put back in.
+    pub async fn ready(&self) -> Result<(), BackendError> {
+        let checks = self
+            .pool
+            .endpoints
+            .iter()
+            .map(|ep| async move { (ep, self.list_models(&ep.base).await) });
+        let results = join_all(checks).await;
+        let mut alive = 0;
+        for (ep, res) in results {
+            match res {
+                Ok(models) => {
+                    *ep.models.lock().unwrap_or_else(|p| p.into_inner()) = models;
+                    self.pool.revive(ep);
+                    alive += 1;
+                }
+                Err(e) => self
+                    .pool
+                    .mark_dead(ep, &format!("readiness check failed: {e}")),
+            }
+        }
+        if alive == 0 {
+            return Err(BackendError::NoEndpoint(format!(
+                "no endpoint answered GET /v1/models: {} (hint: is the server up and the URL right?)",
+                self.pool.dead_summary()
+            )));
+        }
+        Ok(())
+    }
+
+    /// First model id listed by the first endpoint that answers `/v1/models`. Adopted for
+    /// later requests when the config named no model.
+    pub async fn discover_model(&self) -> Result<String, BackendError> {
+        let mut errors = Vec::new();
+        for ep in &self.pool.endpoints {
+            match self.list_models(&ep.base).await {
+                Ok(models) => match models.into_iter().next() {
+                    Some(m) => {
+                        let _ = self.discovered_model.set(m.clone());
+                        return Ok(m);
+                    }
+                    None => errors.push(format!("{}: /v1/models listed no model", ep.base)),
+                },
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        Err(BackendError::NoEndpoint(format!(
+            "cannot discover the model name (hint: pass --model): {}",
+            errors.join("; ")
+        )))
+    }
+
+    fn require_model(&self) -> Result<&str, BackendError> {
+        self.model().ok_or_else(|| {
+            BackendError::Other(
+                "no model name: pass --model or call discover_model() before the run".into(),
+            )
+        })
+    }
+
+    /// One POST to the least-loaded live endpoint; returns the body and the base URL.
+    async fn post(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(bytes::Bytes, String, String), BackendError> {
+        let lease = self
+            .pool
+            .acquire()
+            .ok_or_else(|| BackendError::NoEndpoint(self.pool.dead_summary()))?;
+        let ep = lease.ep;
+        let url = format!("{}{path}", ep.base);
+        let payload = serde_json::to_vec(body)
+            .map_err(|e| BackendError::Other(format!("cannot encode the request: {e}")))?;
+        match exchange(
+            self.client.post(&url).body(payload),
+            &url,
+            self.request_timeout,
+        )
+        .await
+        {
+            Ok(bytes) => Ok((bytes, ep.base.clone(), url)),
+            Err(Failure {
+                error,
+                connect_phase,
+            }) => {
+                let msg = error.to_string();
+                self.pool.record(
+                    ep,
+                    if connect_phase {
+                        Outcome::ConnectFailure(&msg)
+                    } else {
+                        Outcome::OtherFailure(&msg)
+                    },
+                );
+                Err(error)
+            }
+        }
+    }
+
+    fn note(&self, base: &str, outcome: Outcome<'_>) {
+        if let Some(ep) = self.pool.endpoints.iter().find(|e| e.base == base) {
+            self.pool.record(ep, outcome);
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for OpenAiBackend {
+    async fn generate(&self, req: &GenRequest) -> Result<GenResponse, BackendError> {
+        let model = self.require_model()?;
+        let (path, body) = match self.style {
+            ApiStyle::Chat => (
+                "/v1/chat/completions",
+                wire::chat_body(model, &req.prompt, &req.params),
+            ),
+            ApiStyle::Completions => (
+                "/v1/completions",
+                wire::completions_body(model, &req.prompt, &req.params),
+            ),
+        };
+        let (bytes, base, url) = self.post(path, &body).await?;
+        match wire::parse_generation(&bytes) {
+            Ok(mut r) => {
+                self.note(&base, Outcome::Ok);
+                r.endpoint = Some(base);
+                Ok(r)
+            }
+            Err(message) => {
+                self.note(&base, Outcome::OtherFailure(&message));
+                Err(BackendError::BadBody { url, message })
+            }
+        }
+    }
+
+    async fn loglik(&self, req: &LoglikRequest) -> Result<LoglikResponse, BackendError> {
+        let model = self.require_model()?;
+        let body = wire::loglik_body(model, &req.prompt, loglik::TOP_K);
+        let (bytes, base, url) = self.post("/v1/completions", &body).await?;
+        let (top, prompt_tokens) = match wire::parse_top_logprobs(&bytes) {
+            Ok(x) => x,
+            Err(message) => {
+                self.note(&base, Outcome::OtherFailure(&message));
+                return Err(BackendError::BadBody { url, message });
+            }
+        };
+        self.note(&base, Outcome::Ok);
+        let Some(top) = top else {
+            return Err(BackendError::Unsupported(format!(
+                "{url} returned no logprobs: the server does not support `logprobs` on /v1/completions \
+                 (hint: use a generation-based prompt, or a server such as vLLM or llama.cpp that returns them)"
+            )));
+        };
+        let logprobs =
+            loglik::map_candidates(&top, &req.candidates).ok_or_else(|| BackendError::BadBody {
+                url: url.clone(),
+                message: "`top_logprobs` for the first token is empty".into(),
+            })?;
+        Ok(LoglikResponse {
+            logprobs,
+            prompt_tokens,
+            endpoint: Some(base),
+        })
+    }
+
+    fn describe(&self) -> BackendInfo {
+        let mut details = serde_json::Map::new();
+        details.insert(
+            "request_timeout_s".into(),
+            self.request_timeout.as_secs_f64().into(),
+        );
+        BackendInfo {
+            kind: self.style.kind().into(),
+            model: self.model().unwrap_or_default().into(),
+            endpoints: self.pool.endpoints.iter().map(|e| e.base.clone()).collect(),
+            details,
+        }
+    }
+}
+
+/// Polls all futures concurrently on the current task (no extra dependency).
+async fn join_all<F: std::future::Future>(futs: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in futs {
+        set.push(Box::pin(f));
+    }
+    let mut out: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
+}

@@ -1,0 +1,347 @@
+//! JSON bodies sent to and parsed from OpenAI-compatible servers (SGLang, vLLM,
+//! llama.cpp's server, hosted APIs). Parsing is lenient about what servers leave out
+//! and strict about what the score depends on.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::synth::join_messages;
+use crate::types::{GenParams, GenResponse, Prompt};
+
+/// Body for `/v1/chat/completions`; a text prompt becomes one user message.
+pub fn chat_body(model: &str, prompt: &Prompt, params: &GenParams) -> Value {
+    let messages = match prompt {
+        Prompt::Chat(msgs) => serde_json::to_value(msgs).unwrap_or(Value::Null),
+        Prompt::Text(t) => serde_json::json!([{ "role": "user", "content": t }]),
+    };
+    let mut body = Map::new();
+    body.insert("model".into(), model.into());
+    body.insert("messages".into(), messages);
+    add_params(&mut body, params);
+    Value::Object(body)
+}
+
+/// Body for `/v1/completions`; chat messages are joined by blank lines.
+pub fn completions_body(model: &str, prompt: &Prompt, params: &GenParams) -> Value {
+    let mut body = Map::new();
+    body.insert("model".into(), model.into());
+    body.insert("prompt".into(), completion_text(prompt).into());
+    add_params(&mut body, params);
+    Value::Object(body)
+}
+
+/// Body asking for the top log-probabilities of the single next token.
+pub fn loglik_body(model: &str, prompt: &Prompt, top: u32) -> Value {
+    serde_json::json!({
+        "model": model,
+        "prompt": completion_text(prompt),
+        "max_tokens": 1,
+        "temperature": 0.0,
+        "logprobs": top,
+        "echo": false,
+    })
+}
+
+pub fn completion_text(prompt: &Prompt) -> String {
+    match prompt {
+        Prompt::Text(t) => t.clone(),
+        Prompt::Chat(msgs) => join_messages(msgs),
+    }
+}
+
+fn add_params(body: &mut Map<String, Value>, p: &GenParams) {
+    if let Some(t) = p.temperature {
+        body.insert("temperature".into(), t.into());
+    }
+    if let Some(t) = p.top_p {
+        body.insert("top_p".into(), t.into());
+    }
+    if let Some(m) = p.max_tokens {
+        body.insert("max_tokens".into(), m.into());
+    }
+    if let Some(s) = p.seed {
+        body.insert("seed".into(), s.into());
+    }
+    if !p.stop.is_empty() {
+        body.insert("stop".into(), p.stop.clone().into());
+    }
+    // Last, so a user's extra field can override anything above on purpose.
+    if let Some(extra) = &p.extra_body {
+        for (k, v) in extra {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Reply {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    #[serde(default)]
+    message: Option<Message>,
+    /// `/v1/completions` puts the output here.
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+    #[serde(default)]
+    logprobs: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    content: Option<Value>,
+    #[serde(default)]
+    reasoning_content: Option<String>,
+    /// Name used by some servers (vLLM >= 0.10, OpenRouter) for the same thing.
+    #[serde(default)]
+    reasoning: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct Usage {
+    #[serde(default)]
+    pub prompt_tokens: Option<u32>,
+    #[serde(default)]
+    pub completion_tokens: Option<u32>,
+    #[serde(default)]
+    pub completion_tokens_details: Option<TokenDetails>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TokenDetails {
+    #[serde(default)]
+    pub reasoning_tokens: Option<u32>,
+}
+
+/// Parses a chat or completions reply. `Err` carries a message for `BadBody`.
+pub fn parse_generation(bytes: &[u8]) -> Result<GenResponse, String> {
+    let reply: Reply = serde_json::from_slice(bytes)
+        .map_err(|e| format!("{e}; body starts {}", snippet(bytes)))?;
+    let choice = reply
+        .choices
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("no `choices` in reply; body starts {}", snippet(bytes)))?;
+    let (content, reasoning) = match choice.message {
+        Some(m) => (
+            content_text(m.content)?,
+            m.reasoning_content.or(m.reasoning),
+        ),
+        None => match choice.text {
+            Some(t) => (Some(t), None),
+            None => {
+                return Err(format!(
+                    "choice has neither `message` nor `text`; body starts {}",
+                    snippet(bytes)
+                ))
+            }
+        },
+    };
+    let usage = reply.usage.unwrap_or_default();
+    Ok(GenResponse {
+        content,
+        reasoning,
+        finish_reason: choice.finish_reason,
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        reasoning_tokens: usage
+            .completion_tokens_details
+            .and_then(|d| d.reasoning_tokens),
+        endpoint: None,
+    })
+}
+
+/// `content` may be a string, `null`, or (rarely) a list of `{type: text, text}` parts.
+fn content_text(v: Option<Value>) -> Result<Option<String>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::Array(parts)) => Ok(Some(
+            parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join(""),
+        )),
+        Some(other) => Err(format!(
+            "`content` is neither text nor null: {}",
+            snippet(other.to_string().as_bytes())
+        )),
+    }
+}
+
+/// The reply's first-token top log-probabilities plus `usage.prompt_tokens`.
+/// `Ok(None)` when the server sent no log-probabilities at all.
+pub fn parse_top_logprobs(
+    bytes: &[u8],
+) -> Result<(Option<Vec<(String, f64)>>, Option<u32>), String> {
+    let reply: Reply = serde_json::from_slice(bytes)
+        .map_err(|e| format!("{e}; body starts {}", snippet(bytes)))?;
+    let prompt_tokens = reply.usage.as_ref().and_then(|u| u.prompt_tokens);
+    let choice = reply
+        .choices
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("no `choices` in reply; body starts {}", snippet(bytes)))?;
+    let Some(lp) = choice.logprobs.filter(|v| !v.is_null()) else {
+        return Ok((None, prompt_tokens));
+    };
+    // Legacy completions shape: {"top_logprobs": [{"tok": lp, ...}, ...]}.
+    if let Some(first) = lp.get("top_logprobs").and_then(|t| t.get(0)) {
+        let Some(obj) = first.as_object() else {
+            return Err("`logprobs.top_logprobs[0]` is not an object of token -> logprob".into());
+        };
+        let list = obj
+            .iter()
+            .filter_map(|(k, v)| v.as_f64().map(|f| (k.clone(), f)))
+            .collect();
+        return Ok((Some(list), prompt_tokens));
+    }
+    // Chat shape, also used by llama.cpp's /v1/completions:
+    // {"content": [{"token", "logprob", "top_logprobs": [{"token", "logprob"}]}]}.
+    if let Some(first) = lp.get("content").and_then(|c| c.get(0)) {
+        let mut list: Vec<(String, f64)> = first
+            .get("top_logprobs")
+            .and_then(Value::as_array)
+            .map(|arr| arr.iter().filter_map(token_logprob).collect())
+            .unwrap_or_default();
+        if let Some(own) = token_logprob(first) {
+            list.push(own);
+        }
+        return Ok((Some(list), prompt_tokens));
+    }
+    Ok((None, prompt_tokens))
+}
+
+fn token_logprob(v: &Value) -> Option<(String, f64)> {
+    Some((
+        v.get("token")?.as_str()?.to_string(),
+        v.get("logprob")?.as_f64()?,
+    ))
+}
+
+/// The first 120 characters of a body, for error messages.
+pub fn snippet(bytes: &[u8]) -> String {
+    let s = String::from_utf8_lossy(bytes);
+    let cut: String = s.chars().take(120).collect();
+    if cut.len() < s.len() {
+        format!("`{cut}...`")
+    } else {
+        format!("`{cut}`")
+    }
+}
+
+/// Model ids from a `/v1/models` reply.
+pub fn parse_models(bytes: &[u8]) -> Result<Vec<String>, String> {
+    let v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| format!("{e}; body starts {}", snippet(bytes)))?;
+    let data = v
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("no `data` list; body starts {}", snippet(bytes)))?;
+    Ok(data
+        .iter()
+        .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::ChatMessage;
+
+    #[test]
+    fn params_and_extra_body_are_merged() {
+        let mut extra = Map::new();
+        extra.insert(
+            "chat_template_kwargs".into(),
+            serde_json::json!({"enable_thinking": false}),
+        );
+        extra.insert("temperature".into(), 0.3.into());
+        let p = GenParams {
+            temperature: Some(0.0),
+            top_p: Some(0.9),
+            max_tokens: Some(64),
+            seed: Some(5),
+            stop: vec!["\n\n".into()],
+            extra_body: Some(extra),
+        };
+        let b = chat_body("m", &Prompt::Chat(vec![ChatMessage::new("user", "hi")]), &p);
+        assert_eq!(b["messages"][0]["content"], "hi");
+        assert_eq!(b["temperature"], 0.3, "extra body overrides");
+        assert_eq!(b["top_p"], 0.9);
+        assert_eq!(b["max_tokens"], 64);
+        assert_eq!(b["seed"], 5);
+        assert_eq!(b["stop"][0], "\n\n");
+        assert_eq!(b["chat_template_kwargs"]["enable_thinking"], false);
+        let c = completions_body(
+            "m",
+            &Prompt::Chat(vec![
+                ChatMessage::new("system", "s"),
+                ChatMessage::new("user", "u"),
+            ]),
+            &GenParams::default(),
+        );
+        assert_eq!(c["prompt"], "s\n\nu");
+        assert!(c.get("temperature").is_none());
+    }
+
+    #[test]
+    fn parses_null_content_reasoning_and_usage() {
+        let body = br#"{"choices":[{"message":{"content":null,"reasoning_content":"think"},"finish_reason":"length"}],
+            "usage":{"prompt_tokens":10,"completion_tokens":20,"completion_tokens_details":{"reasoning_tokens":15}}}"#;
+        let r = parse_generation(body).unwrap();
+        assert_eq!(r.content, None);
+        assert_eq!(r.reasoning.as_deref(), Some("think"));
+        assert_eq!(r.finish_reason.as_deref(), Some("length"));
+        assert_eq!(
+            (r.prompt_tokens, r.completion_tokens, r.reasoning_tokens),
+            (Some(10), Some(20), Some(15))
+        );
+        let alt = parse_generation(br#"{"choices":[{"message":{"content":"x","reasoning":"r"}}]}"#)
+            .unwrap();
+        assert_eq!(alt.reasoning.as_deref(), Some("r"));
+        let text =
+            parse_generation(br#"{"choices":[{"text":"Answer: B","finish_reason":"stop"}]}"#)
+                .unwrap();
+        assert_eq!(text.content.as_deref(), Some("Answer: B"));
+    }
+
+    #[test]
+    fn rejects_truncated_and_empty_bodies() {
+        assert!(
+            parse_generation(br#"{"choices":[{"message":{"content":"The ans"#)
+                .unwrap_err()
+                .contains("body starts")
+        );
+        assert!(parse_generation(br#"{"choices":[]}"#)
+            .unwrap_err()
+            .contains("no `choices`"));
+        assert!(parse_generation(br#"{"choices":[{"message":{"content":5}}]}"#).is_err());
+    }
+
+    #[test]
+    fn parses_both_logprob_shapes() {
+        let legacy = br#"{"choices":[{"text":" B","logprobs":{"tokens":[" B"],"top_logprobs":[{" B":-0.1," A":-2.5}]}}],"usage":{"prompt_tokens":7}}"#;
+        let (l, pt) = parse_top_logprobs(legacy).unwrap();
+        assert_eq!(pt, Some(7));
+        assert_eq!(l.unwrap().len(), 2);
+        let chat = br#"{"choices":[{"text":"B","logprobs":{"content":[{"token":"B","logprob":-0.2,"top_logprobs":[{"token":"C","logprob":-1.9}]}]}}]}"#;
+        let (l, _) = parse_top_logprobs(chat).unwrap();
+        assert_eq!(
+            l.unwrap(),
+            vec![("C".to_string(), -1.9), ("B".to_string(), -0.2)]
+        );
+        let (none, _) =
+            parse_top_logprobs(br#"{"choices":[{"text":"B","logprobs":null}]}"#).unwrap();
+        assert!(none.is_none());
+    }
+}
