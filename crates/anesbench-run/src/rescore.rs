@@ -1,0 +1,109 @@
+//! `rescore`: re-extract answers from the responses stored in a run and rewrite
+//! `samples.jsonl` (atomically) and `summary.json`. No model is called.
+//!
+//! Extraction can match option text as well as letters, so the option texts are taken
+//! from the run's dataset when it still loads with the same fingerprint; otherwise only
+//! the letters stored in each record are known, and a warning says so.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anesbench_core::load::{load, LoadOptions};
+use anesbench_core::{Lang, Summary};
+
+use crate::error::RunError;
+use crate::rundir::{Manifest, RunDir, MANIFEST};
+use crate::score::{argmax_letter, score_text, RULE_ERROR};
+
+#[derive(Debug, Clone)]
+pub struct RescoreOutcome {
+    pub dir: PathBuf,
+    pub summary: Summary,
+    pub samples: usize,
+    /// Records whose answer or rule changed.
+    pub changed: usize,
+    pub warnings: Vec<String>,
+}
+
+pub fn rescore(dir: &Path) -> Result<RescoreOutcome, RunError> {
+    let manifest = Manifest::read(&dir.join(MANIFEST))?;
+    let rd = RunDir::open(dir)?;
+    let mut warnings = Vec::new();
+    let loaded = rd.load_samples()?;
+    if loaded.torn_bytes > 0 {
+        warnings.push(format!(
+            "cut a torn last line ({} bytes) from {}",
+            loaded.torn_bytes,
+            rd.samples_path().display()
+        ));
+    }
+    let options: HashMap<(Lang, String), Vec<String>> =
+        match load(&manifest.settings.dataset, &LoadOptions::default()) {
+            Ok(ds) if ds.fingerprint == manifest.info.dataset_fingerprint => ds
+                .items
+                .into_iter()
+                .map(|it| ((it.lang, it.id), it.options))
+                .collect(),
+            Ok(_) => {
+                warnings.push(format!(
+                "dataset `{}` has changed since the run; matching letters only, not option text",
+                manifest.settings.dataset
+            ));
+                HashMap::new()
+            }
+            Err(e) => {
+                warnings.push(format!(
+                    "dataset `{}` did not load ({e}); matching letters only, not option text",
+                    manifest.settings.dataset
+                ));
+                HashMap::new()
+            }
+        };
+    let mut records = loaded.records;
+    let mut changed = 0;
+    for r in &mut records {
+        if r.error.is_some() {
+            r.rule = RULE_ERROR.into();
+            r.answer = None;
+            r.correct = false;
+            continue;
+        }
+        let (answer, rule) = match &r.option_logprobs {
+            Some(lp) => {
+                let v: Vec<f64> = lp.values().copied().collect();
+                let a = argmax_letter(&v).and_then(|l| {
+                    lp.keys()
+                        .nth(anesbench_core::item::letter_index(l).unwrap_or(0))
+                        .copied()
+                });
+                (a, r.rule.clone())
+            }
+            None => {
+                let opts = options
+                    .get(&(r.lang, r.id.clone()))
+                    .cloned()
+                    .unwrap_or_else(|| r.letters.chars().map(|_| String::new()).collect());
+                // Stored reasoning may include a `<think>` block split from the response;
+                // extraction reads the reasoning only when the response says nothing.
+                let (_, ex) = score_text(r.response.as_deref(), r.reasoning.as_deref(), &opts);
+                (ex.answer, ex.rule)
+            }
+        };
+        if answer != r.answer || rule != r.rule {
+            changed += 1;
+        }
+        r.answer = answer;
+        r.rule = rule;
+        r.correct = answer == Some(r.gold);
+    }
+    rd.rewrite_samples(&records)?;
+    let summary = Summary::from_records(&records);
+    rd.write_summary(&summary)?;
+    Ok(RescoreOutcome {
+        dir: dir.to_path_buf(),
+        summary,
+        samples: records.len(),
+        changed,
+        warnings,
+    })
+}

@@ -1,0 +1,64 @@
+//! Turning a backend reply into a scored record, shared by the runner and `rescore` so
+//! both read a response the same way.
+
+use anesbench_core::extract::{extract_with_reasoning, split_think, Extraction};
+use anesbench_core::item::letter;
+
+/// Rule names that are not extraction rules.
+pub const RULE_ERROR: &str = "error";
+pub const RULE_LOGLIK: &str = "loglik_argmax";
+
+/// What a generate-mode response says: the reasoning found in `<think>` (if any) and the
+/// extraction. The response decides; the server's separate reasoning counts only for a
+/// final statement when the response is empty (`content: null`).
+pub fn score_text(
+    content: Option<&str>,
+    server_reasoning: Option<&str>,
+    options: &[String],
+) -> (Option<String>, Extraction) {
+    let (think, _) = split_think(content.unwrap_or(""));
+    (
+        think,
+        extract_with_reasoning(content, server_reasoning, options),
+    )
+}
+
+/// Join the server's `reasoning_content` and a `<think>` block, when a model gave both.
+pub fn join_reasoning(server: Option<String>, think: Option<String>) -> Option<String> {
+    match (server, think) {
+        (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => Some(format!("{a}\n\n{b}")),
+        (Some(a), Some(b)) => Some(if a.is_empty() { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Index and letter of the highest log-probability; `None` when empty or all NaN.
+pub fn argmax_letter(logprobs: &[f64]) -> Option<char> {
+    logprobs
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.is_nan())
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| letter(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argmax_ignores_nan_and_picks_highest() {
+        assert_eq!(argmax_letter(&[-3.0, -0.5, f64::NAN, -1.0]), Some('B'));
+        assert_eq!(argmax_letter(&[]), None);
+    }
+
+    #[test]
+    fn reasoning_joins() {
+        assert_eq!(join_reasoning(Some("a".into()), None).as_deref(), Some("a"));
+        assert_eq!(
+            join_reasoning(Some("a".into()), Some("b".into())).as_deref(),
+            Some("a\n\nb")
+        );
+        assert_eq!(join_reasoning(None, None), None);
+    }
+}

@@ -1,0 +1,484 @@
+//! Resolved run settings: one serde struct that a config file (TOML, YAML or JSON, or a
+//! run's own `manifest.json`) fills, command-line flags override, and the manifest stores.
+//!
+//! Fields are split into those that change results (a resumed run or a merged shard must
+//! match on them) and those that only change how the run is carried out (concurrency,
+//! timeouts, which server), listed in [`OPERATIONAL_FIELDS`].
+
+use std::path::{Path, PathBuf};
+
+use anesbench_core::prompt::PromptStyle;
+use anesbench_core::{Lang, Level};
+use serde::{Deserialize, Serialize};
+
+use crate::shard::Shard;
+
+/// Default number of requests in flight: enough to keep a batching server (vLLM, SGLang) busy.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+pub const DEFAULT_MAX_RETRIES: u32 = 5;
+pub const DEFAULT_TIMEOUT_SECS: f64 = 600.0;
+
+/// Settings that may differ between a run and its resume (or between merged shards):
+/// they change how fast or where a run goes, not what it produces.
+pub const OPERATIONAL_FIELDS: &[&str] = &[
+    "concurrency",
+    "timeout_secs",
+    "max_retries",
+    "out",
+    "endpoints",
+    "api_key_env",
+    "shard",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// OpenAI-compatible HTTP server(s).
+    #[default]
+    Http,
+    /// llama.cpp linked into the binary, reading a GGUF file.
+    Embedded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiStyle {
+    /// `/v1/chat/completions`.
+    #[default]
+    Chat,
+    /// `/v1/completions` with a plain text prompt.
+    Completions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Free generation, then answer extraction.
+    #[default]
+    Generate,
+    /// Log-probability of each option letter after the answer cue; answer = argmax.
+    Loglik,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Generate => "generate",
+            Mode::Loglik => "loglik",
+        }
+    }
+}
+
+/// Everything a run needs to know, resolved and validated. Secrets are never held here:
+/// only the *name* of the environment variable that holds the API key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Benchmark source as the loaders accept it (`demo`, a path, `hf:OWNER/NAME`).
+    pub dataset: String,
+    /// Languages to keep; empty keeps all.
+    pub lang: Vec<Lang>,
+    /// Levels to keep; empty keeps all.
+    pub level: Vec<Level>,
+    /// First N items after the language/level filters (applied before sharding, so shards
+    /// of a limited run still add up to the limited run).
+    pub limit: Option<usize>,
+    /// `i/n`, 1-based: this run takes slice i of n.
+    pub shard: Option<Shard>,
+    pub backend: BackendKind,
+    /// Base URLs of OpenAI-compatible servers (`http://host:port` or `.../v1`).
+    pub endpoints: Vec<String>,
+    /// Model name as served; discovered from `/v1/models` when absent.
+    pub model: Option<String>,
+    /// Name of the environment variable holding the API key (never the key).
+    pub api_key_env: Option<String>,
+    pub api_style: ApiStyle,
+    /// GGUF file (or `hf:` spec) for the embedded backend.
+    pub model_path: Option<PathBuf>,
+    pub mode: Mode,
+    pub prompt_style: PromptStyle,
+    pub shots: usize,
+    /// minijinja template file, overriding `prompt_style`.
+    pub template: Option<PathBuf>,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<u64>,
+    pub stop: Vec<String>,
+    /// Extra JSON fields merged into each request body (`chat_template_kwargs`, ...).
+    pub extra_body: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Samples per item (more than one for self-consistency).
+    pub samples: u32,
+    pub concurrency: usize,
+    /// Per-request timeout, seconds.
+    pub timeout_secs: f64,
+    /// Retries after the first attempt on retryable errors.
+    pub max_retries: u32,
+    /// Run directory.
+    pub out: Option<PathBuf>,
+    /// Parameter count in billions, for reports (parsed from the model name when absent).
+    pub param_count: Option<f64>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            dataset: "demo".into(),
+            lang: Vec::new(),
+            level: Vec::new(),
+            limit: None,
+            shard: None,
+            backend: BackendKind::Http,
+            endpoints: Vec::new(),
+            model: None,
+            api_key_env: None,
+            api_style: ApiStyle::Chat,
+            model_path: None,
+            mode: Mode::Generate,
+            prompt_style: PromptStyle::Cot,
+            shots: 0,
+            template: None,
+            temperature: None,
+            top_p: None,
+            max_tokens: None,
+            seed: None,
+            stop: Vec::new(),
+            extra_body: None,
+            samples: 1,
+            concurrency: DEFAULT_CONCURRENCY,
+            timeout_secs: DEFAULT_TIMEOUT_SECS,
+            max_retries: DEFAULT_MAX_RETRIES,
+            out: None,
+            param_count: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path}: {message}\nhint: fields are the long flag names with `_` for `-` (e.g. `max_tokens`, `api_key_env`)")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid `{field}`: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    /// Read a config file: TOML (`.toml`), YAML (`.yaml`/`.yml`) or JSON (anything else).
+    /// A run's `manifest.json` is accepted too: its `settings` object is the config.
+    pub fn from_file(path: &Path) -> Result<Settings, SettingsError> {
+        Settings::from_file_with_keys(path).map(|(s, _)| s)
+    }
+
+    /// [`Settings::from_file`], plus the fields the file set (so a caller can tell a value
+    /// the file chose from a default).
+    pub fn from_file_with_keys(path: &Path) -> Result<(Settings, Vec<String>), SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+            path: path.into(),
+            source,
+        })?;
+        let parse_err = |message: String| SettingsError::Parse {
+            path: path.into(),
+            message,
+        };
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let value: serde_json::Value = match ext.as_str() {
+            "toml" => toml::from_str(&text).map_err(|e| parse_err(e.to_string()))?,
+            "yaml" | "yml" => serde_yaml::from_str(&text).map_err(|e| parse_err(e.to_string()))?,
+            _ => serde_json::from_str(&text).map_err(|e| parse_err(e.to_string()))?,
+        };
+        let value = match value {
+            serde_json::Value::Object(mut m)
+                if m.contains_key("run_schema") && m.contains_key("settings") =>
+            {
+                m.remove("settings").unwrap_or_default()
+            }
+            v => v,
+        };
+        let keys = value
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let settings = serde_json::from_value(value).map_err(|e| parse_err(e.to_string()))?;
+        Ok((settings, keys))
+    }
+
+    /// Check values that serde cannot; errors name the flag / field at fault.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.dataset.trim().is_empty() {
+            return Err(invalid(
+                "dataset",
+                "empty; use `demo`, a path or `hf:OWNER/NAME`",
+            ));
+        }
+        if self.concurrency == 0 {
+            return Err(invalid("concurrency", "must be at least 1"));
+        }
+        if self.samples == 0 {
+            return Err(invalid("samples", "must be at least 1"));
+        }
+        if !(self.timeout_secs.is_finite() && self.timeout_secs > 0.0) {
+            return Err(invalid(
+                "timeout",
+                format!(
+                    "must be a positive number of seconds, got {}",
+                    self.timeout_secs
+                ),
+            ));
+        }
+        if self.limit == Some(0) {
+            return Err(invalid(
+                "limit",
+                "must be at least 1 (leave it out for all items)",
+            ));
+        }
+        if let Some(t) = self.temperature {
+            if !(0.0..=5.0).contains(&t) {
+                return Err(invalid("temperature", format!("{t} is outside 0..=5")));
+            }
+        }
+        if let Some(p) = self.top_p {
+            if !(p > 0.0 && p <= 1.0) {
+                return Err(invalid("top_p", format!("{p} is outside (0, 1]")));
+            }
+        }
+        if self.max_tokens == Some(0) {
+            return Err(invalid("max_tokens", "must be at least 1"));
+        }
+        match self.backend {
+            BackendKind::Http => {
+                if self.endpoints.is_empty() {
+                    return Err(invalid(
+                        "endpoint",
+                        "the http backend needs at least one `--endpoint URL`",
+                    ));
+                }
+                for e in &self.endpoints {
+                    if !(e.starts_with("http://") || e.starts_with("https://")) {
+                        return Err(invalid(
+                            "endpoint",
+                            format!("`{e}` is not an http:// or https:// URL"),
+                        ));
+                    }
+                }
+                if self.model_path.is_some() {
+                    return Err(invalid(
+                        "model_path",
+                        "only the embedded backend reads a GGUF file; drop --endpoint to use it",
+                    ));
+                }
+            }
+            BackendKind::Embedded => {
+                if !self.endpoints.is_empty() {
+                    return Err(invalid(
+                        "endpoint",
+                        "the embedded backend takes no endpoints",
+                    ));
+                }
+                if self.model_path.is_none() {
+                    return Err(invalid(
+                        "model_path",
+                        "with no `--endpoint` the embedded backend runs and needs a GGUF file (`--gguf PATH`); give `--endpoint URL` for a served model",
+                    ));
+                }
+            }
+        }
+        if let Some(var) = &self.api_key_env {
+            if var.is_empty() || var.contains('=') || var.chars().any(char::is_whitespace) {
+                return Err(invalid(
+                    "api_key_env",
+                    format!("`{var}` is not an environment variable name"),
+                ));
+            }
+        }
+        if self.mode == Mode::Loglik && self.samples > 1 {
+            return Err(invalid(
+                "samples",
+                "loglik mode is deterministic: use one sample per item",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Model name for the manifest and the default run name.
+    pub fn model_label(&self) -> String {
+        if let Some(m) = &self.model {
+            return m.clone();
+        }
+        if let Some(p) = &self.model_path {
+            return p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "model".into());
+        }
+        "model".into()
+    }
+
+    /// `cot/0-shot`, `direct/3-shot`, `template:<file>/0-shot`.
+    pub fn prompt_label(&self) -> String {
+        let style = match &self.template {
+            Some(t) => format!("template:{}", t.display()),
+            None => self.prompt_style.name().to_string(),
+        };
+        format!("{style}/{}-shot", self.shots)
+    }
+
+    /// Fields that differ between two settings, ignoring [`OPERATIONAL_FIELDS`]:
+    /// `(field, old, new)` with values as JSON.
+    pub fn result_changes(&self, new: &Settings) -> Vec<(String, String, String)> {
+        self.changes(new, OPERATIONAL_FIELDS)
+    }
+
+    /// Fields that differ, ignoring the named ones.
+    pub fn changes(&self, new: &Settings, ignore: &[&str]) -> Vec<(String, String, String)> {
+        let a = serde_json::to_value(self).unwrap_or_default();
+        let b = serde_json::to_value(new).unwrap_or_default();
+        let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, va) in a {
+            if ignore.contains(&k.as_str()) {
+                continue;
+            }
+            let vb = b.get(k).cloned().unwrap_or_default();
+            if *va != vb {
+                out.push((k.clone(), va.to_string(), vb.to_string()));
+            }
+        }
+        out
+    }
+}
+
+/// Parameter count in billions guessed from a model name (`Qwen2.5-7B-Instruct` -> 7,
+/// `gemma-3-270m` -> 0.27); `None` when the name has no such part.
+pub fn param_count_from_name(name: &str) -> Option<f64> {
+    let lower = name.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    let mut best = None;
+    for (i, &c) in bytes.iter().enumerate() {
+        let scale = match c {
+            b'b' => 1.0,
+            b'm' => 0.001,
+            _ => continue,
+        };
+        // The unit must end a token (`7b-`, `7b` at the end), not start a word (`7bit`).
+        if bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) {
+            continue;
+        }
+        let mut j = i;
+        while j > 0 && (bytes[j - 1].is_ascii_digit() || bytes[j - 1] == b'.') {
+            j -= 1;
+        }
+        if j == i || (j > 0 && bytes[j - 1].is_ascii_alphabetic() && bytes[j - 1] != b'x') {
+            continue;
+        }
+        if let Ok(v) = lower[j..i].parse::<f64>() {
+            best = Some(v * scale);
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http() -> Settings {
+        Settings {
+            endpoints: vec!["http://127.0.0.1:8000".into()],
+            model: Some("m".into()),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut s = http();
+        s.concurrency = 0;
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("`concurrency`"));
+        let mut s = http();
+        s.endpoints = vec!["localhost:8000".into()];
+        assert!(s.validate().unwrap_err().to_string().contains("`endpoint`"));
+        let mut s = http();
+        s.api_key_env = Some("A B".into());
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("`api_key_env`"));
+        assert!(http().validate().is_ok());
+    }
+
+    #[test]
+    fn operational_changes_are_not_result_changes() {
+        let a = http();
+        let mut b = http();
+        b.concurrency = 3;
+        b.endpoints = vec!["http://other:1".into()];
+        assert!(a.result_changes(&b).is_empty());
+        b.temperature = Some(0.7);
+        b.lang = vec![Lang::Zh];
+        let fields: Vec<_> = a.result_changes(&b).into_iter().map(|c| c.0).collect();
+        assert_eq!(fields, vec!["lang", "temperature"]);
+    }
+
+    #[test]
+    fn toml_yaml_and_manifest_configs_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path().join("c.toml");
+        std::fs::write(&t, "dataset = \"x.json\"\nendpoints = [\"http://a\"]\nlang = [\"zh\"]\nlevel = [1, 3]\nshard = \"2/4\"\nmax_tokens = 10\n").unwrap();
+        let s = Settings::from_file(&t).unwrap();
+        assert_eq!(s.lang, vec![Lang::Zh]);
+        assert_eq!(s.level, vec![Level::S1, Level::S2]);
+        assert_eq!(s.shard, Some(Shard { index: 2, count: 4 }));
+        assert_eq!(s.concurrency, DEFAULT_CONCURRENCY);
+        let y = dir.path().join("c.yaml");
+        std::fs::write(
+            &y,
+            "dataset: demo\nmode: loglik\nbackend: embedded\nmodel_path: /m.gguf\n",
+        )
+        .unwrap();
+        let s = Settings::from_file(&y).unwrap();
+        assert_eq!(s.mode, Mode::Loglik);
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "max_tokenz = 3\n").unwrap();
+        let e = Settings::from_file(&bad).unwrap_err().to_string();
+        assert!(e.contains("max_tokenz") && e.contains("bad.toml"), "{e}");
+        let m = dir.path().join("manifest.json");
+        let manifest = serde_json::json!({"run_schema": 1, "model": "m", "settings": serde_json::to_value(http()).unwrap()});
+        std::fs::write(&m, manifest.to_string()).unwrap();
+        assert_eq!(Settings::from_file(&m).unwrap(), http());
+    }
+
+    #[test]
+    fn param_counts_from_names() {
+        assert_eq!(param_count_from_name("Qwen2.5-7B-Instruct"), Some(7.0));
+        assert_eq!(param_count_from_name("gemma-3-270m-Q4_K_M"), Some(0.27));
+        assert_eq!(param_count_from_name("Mixtral-8x7B"), Some(7.0));
+        assert_eq!(param_count_from_name("llama-3.1-70b"), Some(70.0));
+        assert_eq!(param_count_from_name("gpt-4o"), None);
+    }
+}

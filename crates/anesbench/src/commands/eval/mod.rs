@@ -1,0 +1,95 @@
+//! `anesbench eval`: resolve settings, load the benchmark, build the backend, run (or
+//! resume) into the run directory, print the summary table.
+
+mod args;
+mod backend;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anesbench_core::load::{load, LoadOptions};
+use anesbench_run::{execute, ProgressMode, RunRequest, Settings};
+use anyhow::Context;
+
+pub use args::EvalArgs;
+
+use crate::exit;
+
+pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let mut settings = args::resolve(&args)?;
+    let progress = match args.progress.as_str() {
+        "auto" => ProgressMode::Auto,
+        "bar" => ProgressMode::Bar,
+        "plain" => ProgressMode::Plain {
+            interval: std::time::Duration::from_secs(10),
+        },
+        "none" | "quiet" => ProgressMode::Quiet,
+        o => anyhow::bail!("invalid `--progress`: `{o}` (expected auto, bar, plain or none)"),
+    };
+    let opts = LoadOptions {
+        lang: (settings.lang.len() == 1).then(|| settings.lang[0]),
+        ..LoadOptions::default()
+    };
+    let dataset = load(&settings.dataset, &opts)
+        .with_context(|| format!("cannot load dataset `{}`", settings.dataset))?;
+    for w in &dataset.warnings {
+        eprintln!("warning: {w}");
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let backend = backend::build(&mut settings).await?;
+        let out = settings.out.clone().unwrap_or_else(|| default_out(&settings));
+        eprintln!("run directory: {}", out.display());
+        let mut req = RunRequest::new(settings, dataset, backend, out);
+        req.progress = progress;
+        let outcome = execute(req).await?;
+        print!("{}", anesbench_run::table::render(&outcome.summary));
+        eprintln!(
+            "wrote {} ({} samples run now, {} already done)",
+            outcome.dir.display(),
+            outcome.ran,
+            outcome.skipped
+        );
+        if outcome.errors > 0 {
+            eprintln!(
+                "{} samples failed after their retries; run the same command again to retry only those",
+                outcome.errors
+            );
+            return Ok(ExitCode::from(exit::PARTIAL));
+        }
+        Ok(ExitCode::from(exit::SUCCESS))
+    })
+}
+
+/// `runs/<model>-<dataset>-<UTC time>`, with anything but `[A-Za-z0-9._-]` replaced.
+fn default_out(s: &Settings) -> PathBuf {
+    let clean = |x: &str| -> String {
+        x.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    };
+    let ds = std::path::Path::new(s.dataset.trim_start_matches("hf:"))
+        .file_stem()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| s.dataset.clone());
+    let stamp: String = anesbench_run::runner::now_rfc3339()
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .collect::<String>()
+        .replace('T', "-");
+    PathBuf::from("runs").join(format!(
+        "{}-{}-{}",
+        clean(&s.model_label()),
+        clean(&ds),
+        stamp
+    ))
+}
