@@ -17,8 +17,8 @@ pub const DEMO_JSON: &str = include_str!("../data/demo.json");
 
 /// Every demo item: for each record, the English item then the Chinese one.
 pub fn items() -> Vec<Item> {
-    let records: Vec<Map<String, Value>> =
-        serde_json::from_str(DEMO_JSON).expect("data/demo.json is a JSON array of objects (checked by unit tests)");
+    let records: Vec<Map<String, Value>> = serde_json::from_str(DEMO_JSON)
+        .expect("data/demo.json is a JSON array of objects (checked by unit tests)");
     records
         .iter()
         .enumerate()
@@ -36,9 +36,12 @@ pub fn items_for(lang: Lang) -> Vec<Item> {
 fn item_from(rec: &Map<String, Value>, lang: Lang, index: usize) -> Item {
     let id = text(rec, "id", index);
     let field = |name: &str| text(rec, &format!("{}_{name}", lang.code()), index);
-    let num = rec.get("choice_num").and_then(Value::as_u64).unwrap_or_else(|| {
-        panic!("demo.json record {index} ({id}): `choice_num` missing or not a number")
-    }) as usize;
+    let num = rec
+        .get("choice_num")
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| {
+            panic!("demo.json record {index} ({id}): `choice_num` missing or not a number")
+        }) as usize;
     let code = rec.get("level").and_then(Value::as_u64).unwrap_or(0) as u8;
     let level = Level::from_code(code)
         .unwrap_or_else(|| panic!("demo.json record {index} ({id}): `level` must be 1, 2 or 3"));
@@ -79,9 +82,18 @@ mod tests {
                 *per_level.entry(it.level).or_insert(0usize) += 1;
             }
             assert_eq!(per_level.len(), 3, "{lang}: levels {per_level:?}");
-            assert!(per_level[&Level::S2] >= 10, "{lang}: System 2 {per_level:?}");
-            assert!(per_level[&Level::S1] >= 30, "{lang}: System 1 {per_level:?}");
-            assert!(per_level[&Level::S1x] >= 20, "{lang}: System 1.x {per_level:?}");
+            assert!(
+                per_level[&Level::S2] >= 10,
+                "{lang}: System 2 {per_level:?}"
+            );
+            assert!(
+                per_level[&Level::S1] >= 30,
+                "{lang}: System 1 {per_level:?}"
+            );
+            assert!(
+                per_level[&Level::S1x] >= 20,
+                "{lang}: System 1.x {per_level:?}"
+            );
         }
     }
 
@@ -89,12 +101,26 @@ mod tests {
     fn options_are_four_or_five_with_both_counts_used_and_gold_among_them() {
         let mut seen = HashSet::new();
         for it in items() {
-            assert!((4..=5).contains(&it.options.len()), "{}: {} options", it.key(), it.options.len());
+            assert!(
+                (4..=5).contains(&it.options.len()),
+                "{}: {} options",
+                it.key(),
+                it.options.len()
+            );
             let idx = letter_index(it.answer).unwrap_or(usize::MAX);
-            assert!(idx < it.options.len(), "{}: gold {} outside options", it.key(), it.answer);
+            assert!(
+                idx < it.options.len(),
+                "{}: gold {} outside options",
+                it.key(),
+                it.answer
+            );
             seen.insert(it.options.len());
         }
-        assert_eq!(seen.len(), 2, "both 4- and 5-option questions should appear");
+        assert_eq!(
+            seen.len(),
+            2,
+            "both 4- and 5-option questions should appear"
+        );
     }
 
     #[test]
@@ -107,7 +133,11 @@ mod tests {
         for l in ['A', 'B', 'C', 'D', 'E'] {
             let n = count.get(&l).copied().unwrap_or(0);
             assert!(n > 0, "gold letter {l} never used: {count:?}");
-            assert!(n * 100 <= all.len() * 35, "gold letter {l} used {n} of {} times", all.len());
+            assert!(
+                n * 100 <= all.len() * 35,
+                "gold letter {l} used {n} of {} times",
+                all.len()
+            );
         }
     }
 
@@ -118,16 +148,46 @@ mod tests {
         assert_eq!(en.len(), zh.len());
         for (e, z) in en.iter().zip(&zh) {
             assert_eq!(e.id, z.id);
-            assert_eq!((e.level, e.answer, e.options.len()), (z.level, z.answer, z.options.len()), "{}", e.id);
+            assert_eq!(
+                (e.level, e.answer, e.options.len()),
+                (z.level, z.answer, z.options.len()),
+                "{}",
+                e.id
+            );
             for it in [e, z] {
                 assert!(!it.question.trim().is_empty());
-                assert!(it.options.iter().all(|o| !o.trim().is_empty()), "{}", it.key());
-                assert!(it.rationale.as_deref().is_some_and(|r| r.trim().len() > 20), "{}", it.key());
+                assert!(
+                    it.options.iter().all(|o| !o.trim().is_empty()),
+                    "{}",
+                    it.key()
+                );
+                assert!(
+                    it.rationale.as_deref().is_some_and(|r| r.trim().len() > 20),
+                    "{}",
+                    it.key()
+                );
             }
             // A Chinese item must actually be in Chinese (not an English copy).
-            assert!(z.question.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{}", z.id);
-            assert!(z.rationale.as_deref().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
-            assert!(!e.question.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{}", e.id);
+            assert!(
+                z.question
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{}",
+                z.id
+            );
+            assert!(z
+                .rationale
+                .as_deref()
+                .unwrap()
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
+            assert!(
+                !e.question
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{}",
+                e.id
+            );
         }
     }
 
@@ -145,7 +205,12 @@ mod tests {
     fn options_within_an_item_are_distinct() {
         for it in items() {
             let set: HashSet<_> = it.options.iter().collect();
-            assert_eq!(set.len(), it.options.len(), "{}: repeated option text", it.key());
+            assert_eq!(
+                set.len(),
+                it.options.len(),
+                "{}: repeated option text",
+                it.key()
+            );
         }
     }
 
@@ -154,17 +219,29 @@ mod tests {
         let records: Vec<Map<String, Value>> = serde_json::from_str(DEMO_JSON).unwrap();
         for rec in &records {
             let n = rec["choice_num"].as_u64().unwrap() as usize;
-            let mut allowed: HashSet<String> =
-                ["id", "choice_num", "answer", "level", "en_question", "zh_question", "en_rationale", "zh_rationale"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect();
+            let mut allowed: HashSet<String> = [
+                "id",
+                "choice_num",
+                "answer",
+                "level",
+                "en_question",
+                "zh_question",
+                "en_rationale",
+                "zh_rationale",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
             for i in 0..n {
                 allowed.insert(format!("en_{}", letter(i)));
                 allowed.insert(format!("zh_{}", letter(i)));
             }
             for k in rec.keys() {
-                assert!(allowed.contains(k), "{}: unexpected field `{k}` (choice_num {n})", rec["id"]);
+                assert!(
+                    allowed.contains(k),
+                    "{}: unexpected field `{k}` (choice_num {n})",
+                    rec["id"]
+                );
             }
         }
     }
