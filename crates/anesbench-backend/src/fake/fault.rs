@@ -77,13 +77,13 @@ impl FaultRule {
 
 /// The fault for one request, if any.
 /// `index`: arrival number; `attempt`: 0 for the first time this prompt is seen.
-pub fn choose<'a>(
-    rules: &'a [FaultRule],
+pub fn choose(
+    rules: &[FaultRule],
     seed: u64,
     prompt_hash: u64,
     index: u64,
     attempt: u32,
-) -> Option<&'a Fault> {
+) -> Option<&Fault> {
     rules.iter().enumerate().find_map(|(i, r)| {
         let fires = match r.trigger {
             Trigger::Always => true,

@@ -30,32 +30,36 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-fn check_auth(s: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+/// Records the header and checks it against the configured key, if any.
+fn authorized(s: &Shared, headers: &HeaderMap) -> bool {
     let got = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     *s.last_auth.lock().unwrap_or_else(|p| p.into_inner()) = got.clone();
     let Some(key) = &s.cfg.api_key else {
-        return Ok(());
+        return true;
     };
-    if got.as_deref() == Some(format!("Bearer {key}").as_str()) {
+    let ok = got.as_deref() == Some(format!("Bearer {key}").as_str());
+    if ok {
         s.authorized.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    } else {
-        Err((
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error": {"message": "invalid API key", "type": "auth"}})),
-        )
-            .into_response())
     }
+    ok
+}
+
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({"error": {"message": "invalid API key", "type": "auth"}})),
+    )
+        .into_response()
 }
 
 async fn models(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     s.total.fetch_add(1, Ordering::Relaxed);
     s.models.fetch_add(1, Ordering::Relaxed);
-    if let Err(r) = check_auth(&s, &headers) {
-        return r;
+    if !authorized(&s, &headers) {
+        return unauthorized();
     }
     Json(json!({"object": "list", "data": [{"id": s.cfg.model, "object": "model", "owned_by": "anesbench-fake"}]}))
         .into_response()
@@ -121,8 +125,8 @@ async fn generation(
         Route::Completions => s.completions.fetch_add(1, Ordering::Relaxed),
     };
     let index = s.gen_index.fetch_add(1, Ordering::Relaxed);
-    if let Err(r) = check_auth(&s, &headers) {
-        return r;
+    if !authorized(&s, &headers) {
+        return unauthorized();
     }
     let req: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,

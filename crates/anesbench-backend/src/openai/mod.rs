@@ -277,7 +277,7 @@ impl Backend for OpenAiBackend {
         let model = self.require_model()?;
         let body = wire::loglik_body(model, &req.prompt, loglik::TOP_K);
         let (bytes, base, url) = self.post("/v1/completions", &body).await?;
-        let (top, prompt_tokens) = match wire::parse_top_logprobs(&bytes) {
+        let wire::FirstToken { top, prompt_tokens } = match wire::parse_top_logprobs(&bytes) {
             Ok(x) => x,
             Err(message) => {
                 self.note(&base, Outcome::OtherFailure(&message));

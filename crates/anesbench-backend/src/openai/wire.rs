@@ -178,11 +178,18 @@ fn content_text(v: Option<Value>) -> Result<Option<String>, String> {
     }
 }
 
+/// Top log-probabilities of the first generated token, as (token, logprob).
+pub type TopLogprobs = Vec<(String, f64)>;
+
+/// What a log-probability reply carries.
+pub struct FirstToken {
+    /// `None` when the server sent no log-probabilities at all.
+    pub top: Option<TopLogprobs>,
+    pub prompt_tokens: Option<u32>,
+}
+
 /// The reply's first-token top log-probabilities plus `usage.prompt_tokens`.
-/// `Ok(None)` when the server sent no log-probabilities at all.
-pub fn parse_top_logprobs(
-    bytes: &[u8],
-) -> Result<(Option<Vec<(String, f64)>>, Option<u32>), String> {
+pub fn parse_top_logprobs(bytes: &[u8]) -> Result<FirstToken, String> {
     let reply: Reply = serde_json::from_slice(bytes)
         .map_err(|e| format!("{e}; body starts {}", snippet(bytes)))?;
     let prompt_tokens = reply.usage.as_ref().and_then(|u| u.prompt_tokens);
@@ -192,7 +199,10 @@ pub fn parse_top_logprobs(
         .next()
         .ok_or_else(|| format!("no `choices` in reply; body starts {}", snippet(bytes)))?;
     let Some(lp) = choice.logprobs.filter(|v| !v.is_null()) else {
-        return Ok((None, prompt_tokens));
+        return Ok(FirstToken {
+            top: None,
+            prompt_tokens,
+        });
     };
     // Legacy completions shape: {"top_logprobs": [{"tok": lp, ...}, ...]}.
     if let Some(first) = lp.get("top_logprobs").and_then(|t| t.get(0)) {
@@ -203,7 +213,10 @@ pub fn parse_top_logprobs(
             .iter()
             .filter_map(|(k, v)| v.as_f64().map(|f| (k.clone(), f)))
             .collect();
-        return Ok((Some(list), prompt_tokens));
+        return Ok(FirstToken {
+            top: Some(list),
+            prompt_tokens,
+        });
     }
     // Chat shape, also used by llama.cpp's /v1/completions:
     // {"content": [{"token", "logprob", "top_logprobs": [{"token", "logprob"}]}]}.
@@ -216,9 +229,15 @@ pub fn parse_top_logprobs(
         if let Some(own) = token_logprob(first) {
             list.push(own);
         }
-        return Ok((Some(list), prompt_tokens));
+        return Ok(FirstToken {
+            top: Some(list),
+            prompt_tokens,
+        });
     }
-    Ok((None, prompt_tokens))
+    Ok(FirstToken {
+        top: None,
+        prompt_tokens,
+    })
 }
 
 fn token_logprob(v: &Value) -> Option<(String, f64)> {
@@ -331,17 +350,16 @@ mod tests {
     #[test]
     fn parses_both_logprob_shapes() {
         let legacy = br#"{"choices":[{"text":" B","logprobs":{"tokens":[" B"],"top_logprobs":[{" B":-0.1," A":-2.5}]}}],"usage":{"prompt_tokens":7}}"#;
-        let (l, pt) = parse_top_logprobs(legacy).unwrap();
-        assert_eq!(pt, Some(7));
-        assert_eq!(l.unwrap().len(), 2);
+        let r = parse_top_logprobs(legacy).unwrap();
+        assert_eq!(r.prompt_tokens, Some(7));
+        assert_eq!(r.top.unwrap().len(), 2);
         let chat = br#"{"choices":[{"text":"B","logprobs":{"content":[{"token":"B","logprob":-0.2,"top_logprobs":[{"token":"C","logprob":-1.9}]}]}}]}"#;
-        let (l, _) = parse_top_logprobs(chat).unwrap();
+        let l = parse_top_logprobs(chat).unwrap().top;
         assert_eq!(
             l.unwrap(),
             vec![("C".to_string(), -1.9), ("B".to_string(), -0.2)]
         );
-        let (none, _) =
-            parse_top_logprobs(br#"{"choices":[{"text":"B","logprobs":null}]}"#).unwrap();
-        assert!(none.is_none());
+        let none = parse_top_logprobs(br#"{"choices":[{"text":"B","logprobs":null}]}"#).unwrap();
+        assert!(none.top.is_none());
     }
 }
