@@ -1,0 +1,129 @@
+//! Self-contained HTML report: inline CSS and inline SVG figures, no scripts, no network.
+
+use std::fmt::Write;
+
+use super::text::{ci, opt_num, overview, pct, settings, CELL_HEADER, LENGTH_HEADER, OVERVIEW_HEADER};
+use super::{Exporter, RenderedFigure};
+use crate::error::Result;
+use crate::model::{lang_name, level_name, Report};
+
+pub struct HtmlExporter;
+
+const STYLE: &str = "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1240px;margin:2em auto;padding:0 1em;color:#222}\
+table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}\
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}h2{border-bottom:1px solid #ddd;padding-bottom:.2em}\
+figure{margin:1.5em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.9em;color:#444}\
+.warn{color:#a40}code{background:#f5f5f5;padding:0 .2em}";
+
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+fn table(o: &mut String, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
+    o.push_str("<table><thead><tr>");
+    for h in head {
+        let _ = write!(o, "<th>{}</th>", escape(h));
+    }
+    o.push_str("</tr></thead><tbody>\n");
+    for r in rows {
+        o.push_str("<tr>");
+        for c in r {
+            let _ = write!(o, "<td>{}</td>", escape(&c));
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</tbody></table>\n");
+}
+
+/// An SVG document without its XML prolog, ready to inline.
+fn inline_svg(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}
+
+impl Exporter for HtmlExporter {
+    fn extension(&self) -> &'static str {
+        "html"
+    }
+
+    fn render(&self, report: &Report, figures: &[RenderedFigure]) -> Result<String> {
+        let mut o = String::new();
+        let _ = write!(
+            o,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>AnesBench report</title><style>{STYLE}</style></head><body>\n<h1>AnesBench report</h1>\n<p>Accuracy counts every sample: no answer and errors count as wrong and are also counted apart. Intervals are 95% Wilson intervals.</p>\n"
+        );
+        table(&mut o, &OVERVIEW_HEADER, report.runs.iter().map(overview));
+        for r in &report.runs {
+            let _ = writeln!(o, "<h2>{} <code>{}</code></h2>", escape(&r.model), escape(&r.name));
+            table(&mut o, &["Setting", "Value"], settings(r).into_iter().map(|(k, v)| vec![k.to_string(), v]));
+            o.push_str("<h3>Accuracy by level and language</h3>\n");
+            table(
+                &mut o,
+                &CELL_HEADER,
+                r.cells.iter().map(|c| {
+                    let k = &c.cell;
+                    vec![
+                        lang_name(&c.lang).to_string(),
+                        level_name(&c.level).to_string(),
+                        k.n.to_string(),
+                        k.correct.to_string(),
+                        pct(k.accuracy),
+                        ci(k),
+                        k.no_answer.to_string(),
+                        k.truncated.to_string(),
+                        k.errors.to_string(),
+                    ]
+                }),
+            );
+            o.push_str("<h3>Output length per level (completion tokens)</h3>\n");
+            table(
+                &mut o,
+                &LENGTH_HEADER,
+                r.length.iter().map(|l| {
+                    vec![
+                        level_name(&l.level).to_string(),
+                        l.stats.n.to_string(),
+                        opt_num(l.stats.mean_completion_tokens, 1),
+                        opt_num(l.stats.median_completion_tokens, 1),
+                        opt_num(l.stats.mean_reasoning_tokens, 1),
+                    ]
+                }),
+            );
+            for w in &r.warnings {
+                let _ = writeln!(o, "<p class=\"warn\">Warning: {}</p>", escape(w));
+            }
+        }
+        if !figures.is_empty() {
+            o.push_str("<h2>Figures</h2>\n");
+        }
+        for f in figures {
+            let _ = write!(o, "<figure id=\"fig-{}\">", f.kind.id());
+            match (&f.svg, &f.skipped) {
+                (Some(svg), _) => o.push_str(inline_svg(svg)),
+                (None, Some(why)) => {
+                    let _ = write!(o, "<p><em>{} not drawn: {}.</em></p>", escape(&f.title), escape(why));
+                }
+                (None, None) => {}
+            }
+            let _ = write!(o, "<figcaption><strong>{}</strong>", escape(&f.title));
+            for n in &f.notes {
+                let _ = write!(o, "<br>{}", escape(n));
+            }
+            o.push_str("</figcaption></figure>\n");
+        }
+        o.push_str("</body></html>\n");
+        Ok(o)
+    }
+}

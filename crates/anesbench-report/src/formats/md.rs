@@ -1,0 +1,107 @@
+//! Markdown report.
+
+use std::fmt::Write;
+
+use super::text::{ci, opt_num, overview, pct, settings, CELL_HEADER, LENGTH_HEADER, OVERVIEW_HEADER};
+use super::{Exporter, RenderedFigure};
+use crate::error::Result;
+use crate::model::{lang_name, level_name, Report};
+
+pub struct MarkdownExporter;
+
+fn row(out: &mut String, cells: impl IntoIterator<Item = impl AsRef<str>>) {
+    out.push('|');
+    for c in cells {
+        let _ = write!(out, " {} |", c.as_ref().replace('|', "\\|"));
+    }
+    out.push('\n');
+}
+
+fn header(out: &mut String, cols: &[&str]) {
+    row(out, cols);
+    row(out, cols.iter().map(|_| "---"));
+}
+
+impl Exporter for MarkdownExporter {
+    fn extension(&self) -> &'static str {
+        "md"
+    }
+
+    fn render(&self, report: &Report, figures: &[RenderedFigure]) -> Result<String> {
+        let mut o = String::from("# AnesBench report\n\n");
+        o.push_str("Accuracy counts every sample: no answer and errors count as wrong and are also counted apart.\n\n");
+        header(&mut o, &OVERVIEW_HEADER);
+        for r in &report.runs {
+            row(&mut o, overview(r));
+        }
+        for r in &report.runs {
+            let _ = write!(o, "\n## {} (`{}`)\n\n", r.model, r.name);
+            header(&mut o, &["Setting", "Value"]);
+            for (k, v) in settings(r) {
+                row(&mut o, [k.to_string(), v]);
+            }
+            o.push_str("\n### Accuracy by level and language\n\n");
+            header(&mut o, &CELL_HEADER);
+            for c in &r.cells {
+                let k = &c.cell;
+                row(
+                    &mut o,
+                    [
+                        lang_name(&c.lang).to_string(),
+                        level_name(&c.level).to_string(),
+                        k.n.to_string(),
+                        k.correct.to_string(),
+                        pct(k.accuracy),
+                        ci(k),
+                        k.no_answer.to_string(),
+                        k.truncated.to_string(),
+                        k.errors.to_string(),
+                    ],
+                );
+            }
+            o.push_str("\n### Output length per level (completion tokens)\n\n");
+            header(&mut o, &LENGTH_HEADER);
+            for l in &r.length {
+                let s = &l.stats;
+                row(
+                    &mut o,
+                    [
+                        level_name(&l.level).to_string(),
+                        s.n.to_string(),
+                        opt_num(s.mean_completion_tokens, 1),
+                        opt_num(s.median_completion_tokens, 1),
+                        opt_num(s.mean_reasoning_tokens, 1),
+                    ],
+                );
+            }
+            if !r.warnings.is_empty() {
+                o.push_str("\n### Warnings\n\n");
+                for w in &r.warnings {
+                    let _ = writeln!(o, "- {w}");
+                }
+            }
+        }
+        if !figures.is_empty() {
+            o.push_str("\n## Figures\n");
+            for f in figures {
+                let _ = write!(o, "\n### {}\n\n", f.title);
+                match (&f.file, &f.skipped) {
+                    (Some(file), _) => {
+                        let _ = writeln!(o, "![{}]({file})", f.title);
+                    }
+                    (None, Some(why)) => {
+                        let _ = writeln!(o, "_Not drawn: {why}._");
+                    }
+                    (None, None) => {}
+                }
+                if !f.notes.is_empty() {
+                    o.push('\n');
+                    for n in &f.notes {
+                        let _ = writeln!(o, "- {n}");
+                    }
+                }
+            }
+        }
+        Ok(o)
+    }
+}

@@ -1,0 +1,81 @@
+//! Number formatting shared by the text formats.
+
+use anesbench_core::summary::Cell;
+
+use crate::model::RunReport;
+use crate::size::SizeSource;
+
+pub fn pct(x: f64) -> String {
+    format!("{:.1}", x * 100.0)
+}
+
+pub fn ci(c: &Cell) -> String {
+    format!("{:.1}-{:.1}", c.ci_low * 100.0, c.ci_high * 100.0)
+}
+
+pub fn opt_num(x: Option<f64>, digits: usize) -> String {
+    x.map_or_else(|| "-".to_string(), |v| format!("{v:.digits$}"))
+}
+
+pub fn size(r: &RunReport) -> String {
+    match (r.param_count_b, r.size_source) {
+        (Some(b), Some(src)) => {
+            let from = match src {
+                SizeSource::Manifest => "manifest",
+                SizeSource::Mapping => "--sizes",
+                SizeSource::Known => "known table",
+                SizeSource::Name => "from name",
+            };
+            format!("{}B ({from})", trim_num(b))
+        }
+        (Some(b), None) => format!("{}B", trim_num(b)),
+        _ => "unknown".into(),
+    }
+}
+
+pub fn trim_num(b: f64) -> String {
+    let s = format!("{b:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The settings block as (name, value) pairs, identical in every format.
+pub fn settings(r: &RunReport) -> Vec<(&'static str, String)> {
+    let s = &r.settings;
+    let or_dash = |v: &str| if v.is_empty() { "-".to_string() } else { v.to_string() };
+    vec![
+        ("model", or_dash(&r.model)),
+        ("size", size(r)),
+        ("mode", or_dash(&s.mode)),
+        ("prompt", or_dash(&s.prompt)),
+        ("temperature", opt_num(s.temperature, 2)),
+        ("samples per item", s.samples_per_item.to_string()),
+        ("solver", or_dash(&s.solver)),
+        ("dataset", or_dash(&s.dataset_source)),
+        ("dataset fingerprint", or_dash(&s.dataset_fingerprint.chars().take(16).collect::<String>())),
+        ("tool version", or_dash(&s.tool_version)),
+        ("started", or_dash(&s.started_at)),
+        ("finished", s.finished_at.clone().unwrap_or_else(|| "(not finished)".into())),
+        ("items / samples", format!("{} / {}", r.items, r.samples)),
+    ]
+}
+
+/// Row of the cross-run summary: overall, per level, per language accuracy.
+pub fn overview(r: &RunReport) -> Vec<String> {
+    let acc = |lang: &str, level: &str| r.cell(lang, level).map_or_else(|| "-".into(), |c| pct(c.accuracy));
+    vec![
+        r.model.clone(),
+        size(r),
+        acc("all", "all"),
+        acc("all", "system1"),
+        acc("all", "system1x"),
+        acc("all", "system2"),
+        acc("en", "all"),
+        acc("zh", "all"),
+    ]
+}
+
+pub const OVERVIEW_HEADER: [&str; 8] =
+    ["Model", "Size", "Overall %", "System 1 %", "System 1.x %", "System 2 %", "English %", "Chinese %"];
+pub const CELL_HEADER: [&str; 9] =
+    ["Language", "Level", "n", "Correct", "Accuracy %", "95% CI", "No answer", "Truncated", "Errors"];
+pub const LENGTH_HEADER: [&str; 5] = ["Level", "n", "Mean tokens", "Median tokens", "Mean reasoning tokens"];

@@ -1,0 +1,72 @@
+//! `anesbench report`: figures and the chosen formats written into one folder.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{ReportError, Result};
+use crate::formats::{Format, RenderedFigure};
+use crate::model::Report;
+use crate::plots::{render_png, render_svg, scale_analysis, FigureKind};
+use crate::points::ModelPoint;
+use crate::rundir::RunDir;
+use crate::size::SizeMap;
+
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    pub out_dir: PathBuf,
+    pub formats: Vec<Format>,
+    /// Also write `figures/<id>.png`.
+    pub png: bool,
+}
+
+/// Draw every figure the points allow; the others come back with the reason.
+pub fn render_figures(pts: &[ModelPoint], dir: Option<&Path>, png: bool) -> Result<Vec<RenderedFigure>> {
+    let mut out = Vec::new();
+    for kind in FigureKind::ALL {
+        let mut f = RenderedFigure {
+            kind,
+            title: kind.title().into(),
+            file: None,
+            svg: None,
+            skipped: kind.unavailable(pts),
+            notes: Vec::new(),
+        };
+        if kind == FigureKind::Scale {
+            f.notes = scale_analysis(pts).describe();
+        }
+        if f.skipped.is_none() {
+            let svg = render_svg(kind, pts)?;
+            if let Some(dir) = dir {
+                let name = format!("{}.svg", kind.id());
+                let p = dir.join(&name);
+                std::fs::write(&p, &svg).map_err(|e| ReportError::io(&p, e))?;
+                f.file = Some(format!("figures/{name}"));
+                if png {
+                    let name = format!("{}.png", kind.id());
+                    render_png(kind, pts, &dir.join(&name))?;
+                    f.file = Some(format!("figures/{name}"));
+                }
+            }
+            f.svg = Some(svg);
+        }
+        out.push(f);
+    }
+    Ok(out)
+}
+
+/// Write `report.<ext>` for each format and `figures/`; returns the files written.
+pub fn write_report(runs: &[RunDir], sizes: Option<&SizeMap>, opts: &ReportOptions) -> Result<Vec<PathBuf>> {
+    let report = Report::new(runs, sizes);
+    let pts: Vec<ModelPoint> = report.runs.iter().map(ModelPoint::from_run).collect();
+    let fig_dir = opts.out_dir.join("figures");
+    std::fs::create_dir_all(&fig_dir).map_err(|e| ReportError::io(&fig_dir, e))?;
+    let figures = render_figures(&pts, Some(&fig_dir), opts.png)?;
+    let mut written: Vec<PathBuf> = figures.iter().filter_map(|f| f.file.as_ref().map(|p| opts.out_dir.join(p))).collect();
+    for format in &opts.formats {
+        let ex = format.exporter();
+        let text = ex.render(&report, &figures)?;
+        let p = opts.out_dir.join(format!("report.{}", ex.extension()));
+        std::fs::write(&p, text).map_err(|e| ReportError::io(&p, e))?;
+        written.push(p);
+    }
+    Ok(written)
+}
