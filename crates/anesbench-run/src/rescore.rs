@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anesbench_core::load::{load, LoadOptions};
+use anesbench_core::load::load;
 use anesbench_core::{Lang, Summary};
 
 use crate::error::RunError;
@@ -37,28 +37,30 @@ pub fn rescore(dir: &Path) -> Result<RescoreOutcome, RunError> {
             rd.samples_path().display()
         ));
     }
-    let options: HashMap<(Lang, String), Vec<String>> =
-        match load(&manifest.settings.dataset, &LoadOptions::default()) {
-            Ok(ds) if ds.fingerprint == manifest.info.dataset_fingerprint => ds
-                .items
-                .into_iter()
-                .map(|it| ((it.lang, it.id), it.options))
-                .collect(),
-            Ok(_) => {
-                warnings.push(format!(
+    let options: HashMap<(Lang, String), Vec<String>> = match load(
+        &manifest.settings.dataset,
+        &manifest.settings.load_options(),
+    ) {
+        Ok(ds) if ds.fingerprint == manifest.info.dataset_fingerprint => ds
+            .items
+            .into_iter()
+            .map(|it| ((it.lang, it.id), it.options))
+            .collect(),
+        Ok(_) => {
+            warnings.push(format!(
                 "dataset `{}` has changed since the run; matching letters only, not option text",
                 manifest.settings.dataset
             ));
-                HashMap::new()
-            }
-            Err(e) => {
-                warnings.push(format!(
-                    "dataset `{}` did not load ({e}); matching letters only, not option text",
-                    manifest.settings.dataset
-                ));
-                HashMap::new()
-            }
-        };
+            HashMap::new()
+        }
+        Err(e) => {
+            warnings.push(format!(
+                "dataset `{}` did not load ({e}); matching letters only, not option text",
+                manifest.settings.dataset
+            ));
+            HashMap::new()
+        }
+    };
     let mut records = loaded.records;
     let mut changed = 0;
     for r in &mut records {

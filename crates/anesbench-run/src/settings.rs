@@ -318,6 +318,15 @@ impl Settings {
         Ok(())
     }
 
+    /// How to load the dataset: a single `--lang` also tells the loader the language of
+    /// files that do not say it. Eval and rescore both use this, so they read the same items.
+    pub fn load_options(&self) -> anesbench_core::load::LoadOptions {
+        anesbench_core::load::LoadOptions {
+            lang: (self.lang.len() == 1).then(|| self.lang[0]),
+            ..Default::default()
+        }
+    }
+
     /// Model name for the manifest and the default run name.
     pub fn model_label(&self) -> String {
         if let Some(m) = &self.model {

@@ -7,7 +7,7 @@ mod backend;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anesbench_core::load::{load, LoadOptions};
+use anesbench_core::load::load;
 use anesbench_run::{execute, ProgressMode, RunRequest, Settings};
 use anyhow::Context;
 
