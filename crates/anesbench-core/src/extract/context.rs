@@ -29,6 +29,13 @@ static CONCLUSION: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+static CORRECTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:wait|actually|on\s+second\s+thought|correction|re-?consider\w*|re-?evaluat\w*|upon\s+reflection|i\s+was\s+wrong|my\s+mistake)\b|更正|纠正|重新考虑|重新分析|重新审视|实际上",
+    )
+    .expect("valid regex")
+});
+
 static HEADING_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)conclusion|final|summary|answer|结论|总结|答案").expect("valid regex")
 });
@@ -66,6 +73,11 @@ pub fn rejected_after(text: &str, end: usize) -> bool {
     let stop = rest.find(SENTENCE_ENDS).unwrap_or(rest.len());
     let sentence = &rest[..stop];
     sentence.contains('吗') || rest[stop..].starts_with(['?', '？'])
+}
+
+/// The model takes back what it said before: "Wait", "Actually", "重新考虑".
+pub fn corrects(between: &str) -> bool {
+    CORRECTION.is_match(between)
 }
 
 /// A conclusion or correction marker in the sentence before `pos` ("Therefore, ...",

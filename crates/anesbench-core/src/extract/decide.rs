@@ -7,14 +7,26 @@
 //! analysis does not contradict a closing "Therefore, the answer is B" — that closing
 //! sentence is clearly the conclusion. Two plain "the answer is" statements that disagree
 //! with no conclusion marker on either are ambiguous: the reader cannot tell which one
-//! the model meant.
+//! the model meant — unless the model corrected itself: when a correction marker
+//! ("wait", "actually", "on second thought", "重新考虑", "更正") stands between the last
+//! disagreeing statement and the final one, the final one wins ("Answer: B ... Wait, let me
+//! reconsider ... Answer: C" is C).
 
+use super::context;
 use super::statements::{Named, Statement};
 use super::Extraction;
 
-pub fn decide(statements: &[Statement]) -> Option<Extraction> {
+pub fn decide(statements: &[Statement], text: &str) -> Option<Extraction> {
     let top = statements.iter().map(|s| s.strength).max()?;
     let deciding: Vec<&Statement> = statements.iter().filter(|s| s.strength == top).collect();
+    let last = deciding.last()?;
+    if let Named::Letter(c) = last.named {
+        if let Some(k) = deciding.iter().rposition(|s| s.named != last.named) {
+            if context::corrects(&text[deciding[k].end.min(last.pos)..last.pos]) {
+                return Some(Extraction::found(c, last.rule));
+            }
+        }
+    }
     let mut letters: Vec<char> = Vec::new();
     let (mut several, mut out_of_range) = (false, false);
     for s in &deciding {
@@ -25,7 +37,6 @@ pub fn decide(statements: &[Statement]) -> Option<Extraction> {
             Named::OutOfRange => out_of_range = true,
         }
     }
-    let last = deciding.last()?;
     Some(match (letters.as_slice(), several, out_of_range) {
         ([c], false, false) => Extraction::found(*c, last.rule),
         ([], false, true) => Extraction::none(super::NO_ANSWER),

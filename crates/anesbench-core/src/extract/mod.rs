@@ -5,7 +5,8 @@
 //! (full-width letters, `\text{}`) and stripped of markdown; answer statements are found
 //! and ranked ([`statements`] explains the strengths, [`decide`] the rule for
 //! disagreement); only when there is none do weak clues count (a last line that is just a
-//! letter, a bold letter on the last line, one option's text). Nothing is ever guessed:
+//! letter, a first line that is just a letter, a bold letter on the last line, one
+//! option's text). Nothing is ever guessed:
 //! no clue, or clues that disagree, give `answer: None`.
 
 mod context;
@@ -42,6 +43,7 @@ pub const RULES: &[&str] = &[
     "letter_correct",
     "zh_correct",
     "final_line_letter",
+    "first_line_letter",
     "bold_letter",
     "option_text",
     "reasoning_final",
@@ -93,11 +95,14 @@ pub fn extract_text(text: &str, options: &[String]) -> Extraction {
     }
     let folded = normalize::fold(text);
     let plain = normalize::plain(&folded);
-    if let Some(found) = decide::decide(&statements::find(&plain, n)) {
+    if let Some(found) = decide::decide(&statements::find(&plain, n), &plain) {
         return found;
     }
     if let Some(c) = weak::final_line_letter(&plain, &options[..n]) {
         return Extraction::found(c, "final_line_letter");
+    }
+    if let Some(c) = weak::first_line_letter(&plain, &options[..n]) {
+        return Extraction::found(c, "first_line_letter");
     }
     if let Some(c) = weak::bold_letter(&folded, n) {
         return Extraction::found(c, "bold_letter");
@@ -137,7 +142,7 @@ pub fn extract_with_reasoning(
         .filter(|s| s.strength == statements::FINAL)
         .collect();
     let last_paragraph = plain.trim_end().rfind("\n\n").map_or(0, |i| i + 2);
-    match (decide::decide(&finals), finals.last()) {
+    match (decide::decide(&finals, &plain), finals.last()) {
         (
             Some(Extraction {
                 answer: Some(c), ..

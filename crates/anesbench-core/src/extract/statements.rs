@@ -114,7 +114,7 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
         l(
             "answer_is",
             ANSWER,
-            r"(?i)\banswer\b(?:\s+(?:to|for)\s+(?:this|the)\s+(?:question|problem|case|item))?\s*(?:is|would\s+be|should\s+be|will\s+be|must\s+be|=|:)\s*(?:therefore\s+|thus\s+|then\s+|clearly\s+|definitely\s+|most\s+likely\s+|probably\s+)?:?\s*",
+            r"(?i)\banswer\b(?:\s+(?:to|for)\s+(?:this|the)\s+(?:question|problem|case|item))?\s*(?:is|would\s+be|should\s+be|will\s+be|must\s+be|=|:)\s*(?:therefore\s+|thus\s+|then\s+|clearly\s+|definitely\s+|most\s+likely\s+|likely\s+|probably\s+|indeed\s+|still\s+)?:?\s*",
             false,
             false,
         ),
@@ -193,7 +193,7 @@ static LETTER_FIRST: LazyLock<Vec<LetterFirst>> = LazyLock::new(|| {
         l(
             "zh_correct",
             EVAL,
-            r"(?:选项)?[(\[【]?([A-Z])[)\]】]?\s*(?:项|选项)?\s*(?:是|为)?\s*(?:正确(?:的)?(?P<noun>答案|选项)?|最佳(?:答案|选项)?|最合适|最恰当|最符合(?:题意)?|符合题意|最准确)",
+            r"(?:选项)?[(\[【]?([A-Z])[)\]】]?\s*(?:项|选项)?[^A-Za-z，。,.;；:：!?！？\n不非未错无]{0,12}?(?:是|为)?\s*(?:正确(?:的)?(?P<noun>答案|选项)?|最佳(?:答案|选项)?|最合适|最适合|最恰当|最符合(?:题意)?|符合题意|最准确|更合适|更适合|更恰当|更佳|为首选)",
             "项故即为是以此而",
         ),
         l(

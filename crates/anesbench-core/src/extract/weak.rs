@@ -8,7 +8,7 @@ use regex::Regex;
 use super::normalize::for_compare;
 
 static LETTER_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^[ \t>\-]*(?:(?:option|choice|answer|选项|答案)\s*:?\s*)?[(\[【]?([a-z])[)\]】]?\s*(?:[.。:)、]\s*(.*?))?\s*[.。]?$")
+    Regex::new(r"(?i)^[ \t>\-]*(?:(?:option|choice|answer|选项|答案)\s*:?\s*)?[(\[【]?([a-z])[)\]】]?\s*(?:(。|[.:)、\-–—])\s*(.*?))?\s*[.。]?$")
         .expect("valid regex")
 });
 static LIST_LINE: LazyLock<Regex> =
@@ -23,7 +23,7 @@ static LINE_NEGATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:not|incorrect|wrong|false|unlikely|exclude|excluded|eliminate|eliminated|rule\s+out|ruled\s+out)\b|不|错误|排除").expect("valid regex")
 });
 static ANSWER_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:answer|choose|select|go\s+with|correct|right|best|choice|preferred|therefore|thus|so|hence)\b|答案|选|正确|最佳|最合适|最适合|最恰当|首选|综上|因此|故|所以").expect("valid regex")
+    Regex::new(r"(?i)\b(?:answer|choose|select|go\s+with|correct|right|best|choice|preferred|suitable|appropriate|indicated|ideal|consistent|likely|diagnosis|therefore|thus|so|hence)\b|答案|选|正确|最佳|最合适|最适合|最恰当|首选|综上|因此|故|所以").expect("valid regex")
 });
 static NEGATION_BEFORE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:\bnot|\bno|n't|\brather\s+than|\binstead\s+of|\bexcept|不是|不选|排除|而非|非)\s*$")
@@ -41,28 +41,49 @@ fn last_line(text: &str) -> Option<(usize, &str)> {
 /// `X.` line (a list of options or an option-by-option analysis).
 pub fn final_line_letter(plain: &str, options: &[String]) -> Option<char> {
     let (i, line) = last_line(plain)?;
-    let caps = LETTER_LINE.captures(line.trim())?;
-    let c = caps.get(1)?.as_str().chars().next()?;
-    let index = (c.to_ascii_uppercase() as u8 - b'A') as usize;
-    let option = options.get(index)?;
-    if let Some(text) = caps
-        .get(2)
-        .map(|m| m.as_str())
-        .filter(|t| !t.trim().is_empty())
-    {
-        let (said, want) = (for_compare(text), for_compare(option));
-        if want.is_empty() || !(said.starts_with(&want) || want.starts_with(&said)) {
-            return None;
-        }
-    } else if c.is_ascii_lowercase() && line.trim().len() > 3 {
-        return None;
-    }
+    let c = letter_line(line, options)?;
     let above = plain
         .lines()
         .take(i)
         .filter(|l| !l.trim().is_empty())
         .last();
     if above.is_some_and(|l| LIST_LINE.is_match(l.trim())) {
+        return None;
+    }
+    Some(c)
+}
+
+/// The response opens with a line that is only a letter ("B\n\nKetamine keeps ..."),
+/// and the next line is not another `X.` line (a list of options).
+pub fn first_line_letter(plain: &str, options: &[String]) -> Option<char> {
+    let mut lines = plain.lines().filter(|l| !l.trim().is_empty());
+    let c = letter_line(lines.next()?, options)?;
+    if lines.next().is_some_and(|l| LIST_LINE.is_match(l.trim())) {
+        return None;
+    }
+    Some(c)
+}
+
+fn letter_line(line: &str, options: &[String]) -> Option<char> {
+    let caps = LETTER_LINE.captures(line.trim())?;
+    let c = caps.get(1)?.as_str().chars().next()?;
+    let index = (c.to_ascii_uppercase() as u8 - b'A') as usize;
+    let option = options.get(index)?;
+    let full_stop = caps.get(2).is_some_and(|m| m.as_str() == "。");
+    if let Some(text) = caps
+        .get(3)
+        .map(|m| m.as_str())
+        .filter(|t| !t.trim().is_empty())
+    {
+        // "C. Propofol" names C only when the text is C's text: a line that goes on
+        // ("A. Propofol: this drug ...") is an option being discussed. After a Chinese
+        // full stop ("B。氯胺酮可维持血压") the letter is a sentence of its own.
+        let (said, want) = (for_compare(text), for_compare(option));
+        let same = said == want || (said.len() >= 3 && want.starts_with(&said));
+        if !full_stop && (want.is_empty() || !same) {
+            return None;
+        }
+    } else if c.is_ascii_lowercase() && line.trim().len() > 3 {
         return None;
     }
     Some(c.to_ascii_uppercase())
@@ -173,6 +194,16 @@ mod tests {
         assert_eq!(final_line_letter("C. Ketamine", &opts()), None);
         assert_eq!(final_line_letter("A. Propofol\nB. Ketamine", &opts()), None);
         assert_eq!(final_line_letter("A patient", &opts()), None);
+        assert_eq!(
+            final_line_letter("Each in turn.\nA. Propofol: this drug", &opts()),
+            None
+        );
+        assert_eq!(final_line_letter("B – ketamine", &opts()), Some('B'));
+        assert_eq!(
+            first_line_letter("B\n\nKetamine keeps the pressure up.", &opts()),
+            Some('B')
+        );
+        assert_eq!(first_line_letter("A. Propofol\nB. Ketamine", &opts()), None);
     }
 
     #[test]
