@@ -15,6 +15,11 @@ static NEGATED_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+static FORCED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bif\s+(?:forced|pressed|i\s+had\s+to|i\s+must|i\s+have\s+to)\b")
+        .expect("valid regex")
+});
+
 static REJECTED_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i)^[\s)\]】]*(?:(?:is|are|seems|would\s+be|was)\s+(?:not|incorrect|wrong|false|unlikely|ruled\s+out|excluded|a\s+distractor)\b|isn't|(?:only\s+)?(?:if|when|unless)\b|不|错|是错|是不|并不|不对)",
@@ -53,7 +58,9 @@ pub fn clause_before(text: &str, pos: usize) -> &str {
 
 /// Negation or hedging right before a match: "not", "if", "whether", "不选", "排除".
 pub fn negated_before(text: &str, pos: usize) -> bool {
-    if NEGATED_BEFORE.is_match(clause_before(text, pos)) {
+    // "if forced, I'd say C" hedges but still answers.
+    let clause = FORCED.replace_all(clause_before(text, pos), "");
+    if NEGATED_BEFORE.is_match(&clause) {
         return true;
     }
     text[..pos]

@@ -41,6 +41,7 @@ pub const RULES: &[&str] = &[
     "zh_choose",
     "conclusion_letter",
     "letter_correct",
+    "verdict",
     "zh_correct",
     "final_line_letter",
     "first_line_letter",

@@ -93,7 +93,7 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
         l(
             "answer_label",
             FINAL,
-            r"(?im)^[ \t>\-]*(?:the\s+)?(?:correct\s+|best\s+)?answer[ \t]*(?:[:=]|\n)\s*",
+            r"(?im)^[ \t>\-]*(?:the\s+)?(?:correct\s+|best\s+)?answer[ \t]*(?:[:=]|[\-–—][ \t]|\n)\s*",
             true,
             false,
         ),
@@ -128,7 +128,14 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
         l(
             "choose",
             ANSWER,
-            r"(?i)\b(?:I|we)(?:\s+(?:would|will|should|must|shall|can|do)|'ll|'d)?(?:\s+(?:therefore|thus|then|finally))?\s+(?:choose|select|pick|go\s+with|opt\s+for|favou?r|chose|selected|picked)\s+",
+            r"(?i)\b(?:I|we)(?:\s+(?:would|will|should|must|shall|can|do)|'ll|'d)?(?:\s+(?:therefore|thus|then|finally))?\s+(?:choose|select|pick|go\s+with|opt\s+for|favou?r|chose|selected|picked|say)\s+",
+            false,
+            false,
+        ),
+        l(
+            "choose",
+            ANSWER,
+            r"(?im)(?:^|[.!;]\s+)[ \t]*(?:prefer|choose|select|pick|go\s+with)\s+",
             false,
             false,
         ),
@@ -157,7 +164,7 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
         l(
             "conclusion_letter",
             CONCLUSIVE,
-            r"(?i)(?:\b(?:therefore|thus|hence|so|in\s+conclusion|in\s+summary|overall|consequently)\s*[,:]?\s*(?:the\s+answer\s+)?|(?:故|因此|所以|综上所述?|总之|因而)\s*[,:]?\s*)",
+            r"(?i)(?:\b(?:therefore|thus|hence|so|in\s+conclusion|in\s+summary|overall|consequently|ultimately|finally|in\s+the\s+end|in\s+short|to\s+sum\s+up|all\s+things\s+considered|considering\s+(?:everything|all(?:\s+of\s+this)?))\s*[,:]?\s*(?:the\s+answer\s+)?|(?:故|因此|所以|综上所述?|总之|因而)\s*[,:]?\s*)",
             false,
             true,
         ),
@@ -191,9 +198,15 @@ static LETTER_FIRST: LazyLock<Vec<LetterFirst>> = LazyLock::new(|| {
             "",
         ),
         l(
+            "verdict",
+            EVAL,
+            r"(?i)(?:\b(?:option|choice)\s*)?\b([A-Z])\s*[:)\-–—]\s*(?:[^\n.;:]{0,60}?[\s\-–—:,(]\s*)?(?:correct|yes|true|✓|✔)(?:\s|$|[.,;!])",
+            "",
+        ),
+        l(
             "zh_correct",
             EVAL,
-            r"(?:选项)?[(\[【]?([A-Z])[)\]】]?\s*(?:项|选项)?[^A-Za-z，。,.;；:：!?！？\n不非未错无]{0,12}?(?:是|为)?\s*(?:正确(?:的)?(?P<noun>答案|选项)?|最佳(?:答案|选项)?|最合适|最适合|最恰当|最符合(?:题意)?|符合题意|最准确|更合适|更适合|更恰当|更佳|为首选)",
+            r"(?:选项)?[(\[【]?([A-Z])[)\]】]?\s*(?:项|选项)?[^A-Za-z，。,.;；:：!?！？\n不非未错无]{0,12}?(?:是|为)?\s*(?:正确(?:的)?(?P<noun>答案|选项)?|最佳(?:答案|选项)?|最为?合适|最为?适合|最为?恰当|最为?符合(?:题意)?|符合题意|最为?准确|最为?正确|更合适|更适合|更恰当|更佳|为首选)",
             "项故即为是以此而",
         ),
         l(
@@ -204,6 +217,9 @@ static LETTER_FIRST: LazyLock<Vec<LetterFirst>> = LazyLock::new(|| {
         ),
     ]
 });
+
+static INNER_NEGATION: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(?:not|no|never|hardly)\b|n't|不|非|未"));
 
 fn is_cjk(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
@@ -256,16 +272,22 @@ pub fn find(text: &str, n_options: usize) -> Vec<Statement> {
             } else {
                 p.strength
             };
+            // A letter past the item's letters at the start of a phrase is more often a
+            // label of something else ("Q: is this right?") than an answer: skip it.
+            if index_of(letter) >= n_options {
+                continue;
+            }
             let named = if caps.name("second").is_some() {
                 Named::Several
-            } else if index_of(letter) >= n_options {
-                Named::OutOfRange
             } else {
                 Named::Letter(letter.to_ascii_uppercase())
             };
-            // Check the words right after the letter ("C is correct" vs "C是错误的" is
-            // the regex's job; "C正确吗" is the question check's).
-            if context::rejected_after(text, m.end()) || context::negated_before(text, m.start()) {
+            // A negation inside the phrase ("A: this is not correct"), after it
+            // ("C正确吗", "C is correct only if") or before it.
+            if INNER_NEGATION.is_match(m.as_str())
+                || context::rejected_after(text, m.end())
+                || context::negated_before(text, m.start())
+            {
                 continue;
             }
             push_checked(&mut out, text, m.start(), l.end(), strength, p.rule, named);
@@ -375,5 +397,7 @@ mod tests {
     fn articles_are_not_letters() {
         assert!(find("A patient is the most likely candidate.", 4).is_empty());
         assert!(find("So a patient with CHF was given drugs.", 4).is_empty());
+        assert!(find("A: this is not correct.", 4).is_empty());
+        assert!(find("Q: which is true?", 4).is_empty());
     }
 }

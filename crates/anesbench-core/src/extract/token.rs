@@ -135,6 +135,9 @@ fn another_follows(text: &str, i: usize, n_options: usize) -> bool {
     let Some(j) = joiners.iter().find(|j| rest.starts_with(**j)) else {
         return false;
     };
+    // "C or D depending on ..." offers two answers whatever follows; after "and" or a
+    // comma, a word means a new clause ("C, and A is wrong").
+    let alternative = matches!(*j, "/" | "或者" | "或" | "还是" | "or " | "OR ");
     let k = skip_ws(text, i + j.len(), false);
     let k = skip_prefix(text, k);
     let k = skip_set(text, k, OPENERS);
@@ -149,7 +152,7 @@ fn another_follows(text: &str, i: usize, n_options: usize) -> bool {
     let after = skip_set(text, k + 1, CLOSERS);
     // "C, and A is wrong" names A to reject it: a word after the second letter means a
     // new clause, not a list of answers.
-    !word_follows(text, after) && !text[after..].starts_with(['不', '非', '错'])
+    alternative || (!word_follows(text, after) && !text[after..].starts_with(['不', '非', '错']))
 }
 
 #[cfg(test)]
@@ -194,5 +197,9 @@ mod tests {
             Token::Letter { letter: 'C', .. }
         ));
         assert!(matches!(letter(" F"), Token::OutOfRange { .. }));
+        assert!(matches!(
+            letter(" C or D depending on"),
+            Token::Several { .. }
+        ));
     }
 }

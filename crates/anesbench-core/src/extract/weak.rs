@@ -25,6 +25,10 @@ static LINE_NEGATION: LazyLock<Regex> = LazyLock::new(|| {
 static ANSWER_CUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:answer|choose|select|go\s+with|correct|right|best|choice|preferred|suitable|appropriate|indicated|ideal|consistent|likely|diagnosis|therefore|thus|so|hence)\b|答案|选|正确|最佳|最合适|最适合|最恰当|首选|综上|因此|故|所以").expect("valid regex")
 });
+static NEGATION_AFTER_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^[^,;，；]{0,30}?(?:\bnot\b|n't|\bavoid|\bcontraindicated|\bincorrect|\bwrong|\bunsuitable|\binappropriate|不|禁用|错误|避免)")
+        .expect("valid regex")
+});
 static NEGATION_BEFORE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:\bnot|\bno|n't|\brather\s+than|\binstead\s+of|\bexcept|不是|不选|排除|而非|非)\s*$")
         .expect("valid regex")
@@ -147,7 +151,9 @@ pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
                 continue;
             }
             taken.push((s, e));
-            if !NEGATION_BEFORE_TEXT.is_match(&line[..s]) && !hits.contains(i) {
+            let negated = NEGATION_BEFORE_TEXT.is_match(&line[..s])
+                || NEGATION_AFTER_TEXT.is_match(&line[e..]);
+            if !negated && !hits.contains(i) {
                 hits.push(*i);
             }
         }
