@@ -1,0 +1,278 @@
+//! The loaded model: llama.cpp backend, model and one mutex-guarded context, plus the
+//! [`Backend`] implementation that runs each request on a blocking thread.
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use anesbench_backend::{
+    Backend, BackendError, BackendInfo, GenRequest, GenResponse, LoglikRequest, LoglikResponse,
+    Prompt,
+};
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::token::LlamaToken;
+use serde_json::{json, Map, Value};
+
+use crate::{chat_template, check_gguf, generate, loglik, LlamaConfig, LlamaError};
+
+/// The version of the binding crate; llama.cpp's own version comes from ggml at run time.
+const BINDING: &str = "llama-cpp-2 0.1.160";
+
+/// llama.cpp allows one backend initialisation per process.
+fn llama_backend() -> Result<&'static LlamaBackend, LlamaError> {
+    static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
+    BACKEND
+        .get_or_init(|| {
+            // llama.cpp logs every tensor while loading; keep stderr for our own progress.
+            if std::env::var_os("ANESBENCH_LLAMA_LOG").is_none() {
+                llama_cpp_2::send_logs_to_tracing(
+                    llama_cpp_2::LogOptions::default().with_logs_enabled(false),
+                );
+            }
+            LlamaBackend::init().map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| LlamaError::Other(format!("llama.cpp backend initialisation failed: {e}")))
+}
+
+/// Model and context. Field order matters: `ctx` borrows `*model` and is declared first so
+/// that it is dropped first.
+pub(crate) struct Engine {
+    ctx: Mutex<LlamaContext<'static>>,
+    pub(crate) model: Box<LlamaModel>,
+    pub(crate) template: Option<LlamaChatTemplate>,
+    pub(crate) cfg: LlamaConfig,
+    pub(crate) n_ctx: u32,
+    pub(crate) n_batch: u32,
+    info: BackendInfo,
+    endpoint: String,
+}
+
+impl Engine {
+    fn load(cfg: &LlamaConfig) -> Result<Engine, LlamaError> {
+        if cfg.ctx_size < 16 {
+            return Err(LlamaError::Config {
+                setting: "ctx_size",
+                message: format!("{} is below 16 tokens", cfg.ctx_size),
+            });
+        }
+        if cfg.batch_size == 0 {
+            return Err(LlamaError::Config {
+                setting: "batch_size",
+                message: "must be at least 1".into(),
+            });
+        }
+        let header = check_gguf(&cfg.model)?;
+        let backend = llama_backend()?;
+        let model = LlamaModel::load_from_file(backend, &cfg.model, &LlamaModelParams::default())
+            .map_err(|e| LlamaError::Load {
+            path: cfg.model.clone(),
+            message: format!("{e} (set ANESBENCH_LLAMA_LOG=1 to see llama.cpp's log)"),
+        })?;
+        let model = Box::new(model);
+        let threads = i32::try_from(cfg.effective_threads()).unwrap_or(i32::MAX);
+        let params = LlamaContextParams::default()
+            .with_n_ctx(NonZeroU32::new(cfg.ctx_size))
+            .with_n_batch(cfg.batch_size)
+            .with_n_ubatch(cfg.batch_size)
+            .with_n_seq_max(1)
+            .with_n_threads(threads)
+            .with_n_threads_batch(threads)
+            // "auto" may pick either path; fixing it keeps scores reproducible.
+            .with_flash_attention_policy(llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED);
+        let ctx = model
+            .new_context(backend, params)
+            .map_err(|e| LlamaError::Load {
+                path: cfg.model.clone(),
+                message: format!("cannot create a context of {} tokens: {e}", cfg.ctx_size),
+            })?;
+        let ctx = extend_context_lifetime(ctx);
+        let n_ctx = ctx.n_ctx();
+        let n_batch = ctx.n_batch();
+        let template = chat_template::from_model(&model);
+        let file = cfg
+            .model
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut details = Map::new();
+        details.insert("model_file".into(), json!(file));
+        details.insert("model_path".into(), json!(cfg.model.display().to_string()));
+        details.insert("model_bytes".into(), json!(header.file_size));
+        details.insert("gguf_version".into(), json!(header.version));
+        details.insert("n_params".into(), json!(model.n_params()));
+        details.insert("n_vocab".into(), json!(model.n_vocab()));
+        details.insert("threads".into(), json!(threads));
+        details.insert("ctx_size".into(), json!(n_ctx));
+        details.insert("batch_size".into(), json!(n_batch));
+        details.insert("ubatch_size".into(), json!(ctx.n_ubatch()));
+        details.insert("flash_attn".into(), json!(false));
+        details.insert("seed".into(), json!(cfg.seed));
+        details.insert(
+            "chat_template".into(),
+            json!(if template.is_some() {
+                "gguf"
+            } else {
+                "none (plain prompt)"
+            }),
+        );
+        details.insert(
+            "decode".into(),
+            json!("one sequence per decode, KV cache cleared per request"),
+        );
+        details.insert(
+            "loglik_candidates".into(),
+            json!("logsumexp of `X` and ` X` single tokens, full-vocab log-softmax"),
+        );
+        details.insert("binding".into(), json!(BINDING));
+        details.insert("llama_cpp".into(), Value::Object(build_info()));
+        let info = BackendInfo {
+            kind: "llama".into(),
+            model: file.clone(),
+            endpoints: vec![format!("embedded:{file}")],
+            details,
+        };
+        Ok(Engine {
+            ctx: Mutex::new(ctx),
+            model,
+            template,
+            cfg: cfg.clone(),
+            n_ctx,
+            n_batch,
+            info,
+            endpoint: format!("embedded:{file}"),
+        })
+    }
+
+    /// The context, even if a previous request panicked while holding it: every request
+    /// clears the KV cache first, so no state from the failed one leaks into the next.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, LlamaContext<'static>> {
+        self.ctx.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The exact text handed to the tokenizer for a prompt.
+    pub(crate) fn render(&self, prompt: &Prompt) -> Result<String, BackendError> {
+        match prompt {
+            Prompt::Text(t) => Ok(t.clone()),
+            Prompt::Chat(messages) => {
+                chat_template::render(&self.model, self.template.as_ref(), messages)
+            }
+        }
+    }
+
+    /// Prompt text to tokens, with one BOS (templates that write `<bos>` themselves would
+    /// otherwise get two).
+    pub(crate) fn tokenize(&self, text: &str) -> Vec<LlamaToken> {
+        let vocab = self.model.vocab();
+        let mut tokens = vocab.tokenize(text.as_bytes(), true, true);
+        let bos = vocab.bos();
+        if tokens.len() >= 2 && tokens[0] == bos && tokens[1] == bos {
+            tokens.remove(0);
+        }
+        tokens
+    }
+}
+
+// SAFETY: the context only borrows the model, which lives in a `Box` owned by the same
+// `Engine` and declared after `ctx`, so it outlives the context; the box's heap address
+// does not change when the `Engine` moves.
+#[allow(unsafe_code)]
+fn extend_context_lifetime(ctx: LlamaContext<'_>) -> LlamaContext<'static> {
+    unsafe { std::mem::transmute::<LlamaContext<'_>, LlamaContext<'static>>(ctx) }
+}
+
+/// ggml version and commit, and the CPU features this build uses.
+#[allow(unsafe_code)]
+fn build_info() -> Map<String, Value> {
+    let text = |p: *const std::os::raw::c_char| {
+        if p.is_null() {
+            String::new()
+        } else {
+            // SAFETY: ggml returns pointers to static NUL-terminated strings.
+            unsafe { std::ffi::CStr::from_ptr(p) }
+                .to_string_lossy()
+                .trim()
+                .to_string()
+        }
+    };
+    let mut m = Map::new();
+    // SAFETY: plain getters of static strings, no arguments.
+    m.insert(
+        "ggml_version".into(),
+        json!(text(unsafe { llama_cpp_sys_2::ggml_version() })),
+    );
+    m.insert(
+        "ggml_commit".into(),
+        json!(text(unsafe { llama_cpp_sys_2::ggml_commit() })),
+    );
+    m.insert(
+        "system_info".into(),
+        json!(text(unsafe { llama_cpp_sys_2::llama_print_system_info() })),
+    );
+    m
+}
+
+/// The embedded backend: one model loaded once, shared by all samples of a run.
+#[derive(Clone)]
+pub struct EmbeddedBackend {
+    pub(crate) engine: Arc<Engine>,
+}
+
+impl EmbeddedBackend {
+    /// Validate the GGUF file, load it and create the context.
+    pub fn load(cfg: &LlamaConfig) -> Result<EmbeddedBackend, LlamaError> {
+        Ok(EmbeddedBackend {
+            engine: Arc::new(Engine::load(cfg)?),
+        })
+    }
+
+    /// Blocking generate, for callers without a runtime.
+    pub fn generate_blocking(&self, req: &GenRequest) -> Result<GenResponse, BackendError> {
+        let mut resp = generate::run(&self.engine, req)?;
+        resp.endpoint = Some(self.engine.endpoint.clone());
+        Ok(resp)
+    }
+
+    /// Blocking loglik, for callers without a runtime.
+    pub fn loglik_blocking(&self, req: &LoglikRequest) -> Result<LoglikResponse, BackendError> {
+        let mut resp = loglik::run(&self.engine, req)?;
+        resp.endpoint = Some(self.engine.endpoint.clone());
+        Ok(resp)
+    }
+
+    /// Whether the model's GGUF metadata carries a chat template that llama.cpp can apply.
+    pub fn has_chat_template(&self) -> bool {
+        self.engine.template.is_some()
+    }
+
+    /// The text a prompt becomes before tokenization (chat template applied).
+    pub fn render_prompt(&self, prompt: &Prompt) -> Result<String, BackendError> {
+        self.engine.render(prompt)
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, BackendError> + Send + 'static,
+) -> Result<T, BackendError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| BackendError::Other(format!("embedded llama.cpp worker failed: {e}")))?
+}
+
+#[async_trait::async_trait]
+impl Backend for EmbeddedBackend {
+    async fn generate(&self, req: &GenRequest) -> Result<GenResponse, BackendError> {
+        let (this, req) = (self.clone(), req.clone());
+        blocking(move || this.generate_blocking(&req)).await
+    }
+    async fn loglik(&self, req: &LoglikRequest) -> Result<LoglikResponse, BackendError> {
+        let (this, req) = (self.clone(), req.clone());
+        blocking(move || this.loglik_blocking(&req)).await
+    }
+    fn describe(&self) -> BackendInfo {
+        self.engine.info.clone()
+    }
+}

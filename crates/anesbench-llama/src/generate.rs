@@ -1,0 +1,118 @@
+//! Free generation: greedy (temperature 0 or unset) or seeded sampling, stop strings,
+//! max tokens, finish reason and token counts.
+
+use anesbench_backend::{BackendError, GenParams, GenRequest, GenResponse};
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::sampling::LlamaSampler;
+
+use crate::engine::Engine;
+use crate::loglik::decode_prompt;
+
+pub(crate) fn run(engine: &Engine, req: &GenRequest) -> Result<GenResponse, BackendError> {
+    let text = engine.render(&req.prompt)?;
+    let tokens = engine.tokenize(&text);
+    let mut sampler = sampler(&req.params, engine.cfg.seed);
+    let vocab = engine.model.vocab();
+    let room = engine.n_ctx as usize - tokens.len().min(engine.n_ctx as usize);
+    let max_tokens = req
+        .params
+        .max_tokens
+        .map_or(room, |m| (m as usize).min(room));
+
+    let mut ctx = engine.lock();
+    let mut idx = decode_prompt(&mut ctx, &tokens, engine.n_ctx, engine.n_batch)?;
+    let mut batch = LlamaBatch::new(1, 1);
+    let mut bytes = Vec::new();
+    let mut produced = 0usize;
+    let mut cut: Option<usize> = None;
+    let mut finish = "length";
+    while produced < max_tokens {
+        let tok = sampler.sample(&ctx, idx);
+        if vocab.is_eog(tok) {
+            finish = "stop";
+            break;
+        }
+        produced += 1;
+        let before = bytes.len();
+        vocab.token_to_piece_into(tok, &mut bytes, false, None);
+        if let Some(at) = find_stop(&bytes, before, &req.params.stop) {
+            cut = Some(at);
+            finish = "stop";
+            break;
+        }
+        if produced == max_tokens {
+            break;
+        }
+        batch.clear();
+        let pos = (tokens.len() + produced - 1) as i32;
+        batch
+            .add(tok, pos, &[0], true)
+            .map_err(|e| BackendError::Other(format!("batch: {e}")))?;
+        ctx.decode(&mut batch)
+            .map_err(|e| BackendError::Other(format!("llama.cpp decode failed: {e}")))?;
+        idx = 0;
+    }
+    drop(ctx);
+    if let Some(at) = cut {
+        bytes.truncate(at);
+    }
+    Ok(GenResponse {
+        content: Some(String::from_utf8_lossy(&bytes).into_owned()),
+        reasoning: None,
+        finish_reason: Some(finish.into()),
+        prompt_tokens: Some(tokens.len() as u32),
+        completion_tokens: Some(produced as u32),
+        reasoning_tokens: None,
+        endpoint: None,
+    })
+}
+
+/// Greedy when temperature is unset or zero; otherwise top-p (if set), temperature and a
+/// seeded draw, so a given seed reproduces its sample.
+fn sampler(params: &GenParams, default_seed: u64) -> LlamaSampler {
+    let temp = params.temperature.unwrap_or(0.0);
+    if temp <= 0.0 {
+        return LlamaSampler::greedy();
+    }
+    let seed = params.seed.unwrap_or(default_seed) as u32;
+    let mut chain = Vec::with_capacity(3);
+    if let Some(p) = params.top_p.filter(|p| *p > 0.0 && *p < 1.0) {
+        chain.push(LlamaSampler::top_p(p as f32, 1));
+    }
+    chain.push(LlamaSampler::temp(temp as f32));
+    chain.push(LlamaSampler::dist(seed));
+    LlamaSampler::chain_simple(chain)
+}
+
+/// Byte offset where the earliest stop string starts, looking only at matches that end in
+/// the bytes added since `before` (earlier text was already checked).
+pub(crate) fn find_stop(bytes: &[u8], before: usize, stops: &[String]) -> Option<usize> {
+    stops
+        .iter()
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| {
+            let s = s.as_bytes();
+            let from = before.saturating_sub(s.len() - 1);
+            bytes[from..]
+                .windows(s.len())
+                .position(|w| w == s)
+                .map(|p| from + p)
+        })
+        .min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_strings_are_found_across_token_boundaries() {
+        let stops = vec!["\n\nQ:".to_string(), "###".to_string()];
+        let text = b"The answer is B.\n\nQ: next";
+        // The stop string straddles the last piece ("Q: next") and the one before.
+        assert_eq!(find_stop(text, 18, &stops), Some(16));
+        assert_eq!(find_stop(b"no stop here", 3, &stops), None);
+        assert_eq!(find_stop(b"a ### b ###", 0, &stops), Some(2));
+        assert_eq!(find_stop(b"abc", 0, &[String::new()]), None);
+    }
+}

@@ -1,0 +1,133 @@
+//! Option-letter log-probabilities: decode the prompt, then a log-softmax over the full
+//! vocabulary at the last position. See the crate docs for how a letter maps to tokens.
+
+use anesbench_backend::{BackendError, LoglikRequest, LoglikResponse};
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::token::LlamaToken;
+
+use crate::engine::Engine;
+
+pub(crate) fn run(engine: &Engine, req: &LoglikRequest) -> Result<LoglikResponse, BackendError> {
+    if req.candidates.is_empty() {
+        return Err(BackendError::Other(
+            "loglik request without candidates".into(),
+        ));
+    }
+    let candidate_tokens = req
+        .candidates
+        .iter()
+        .map(|c| candidate_tokens(&engine.model, c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let text = engine.render(&req.prompt)?;
+    let tokens = engine.tokenize(&text);
+    let mut ctx = engine.lock();
+    let last = decode_prompt(&mut ctx, &tokens, engine.n_ctx, engine.n_batch)?;
+    let lse = log_sum_exp(ctx.get_logits_ith(last));
+    let logits = ctx.get_logits_ith(last);
+    let logprobs = candidate_tokens
+        .iter()
+        .map(|toks| {
+            let lps: Vec<f64> = toks
+                .iter()
+                .map(|t| f64::from(logits[t.0 as usize]) - lse)
+                .collect();
+            log_sum_exp_f64(&lps)
+        })
+        .collect();
+    Ok(LoglikResponse {
+        logprobs,
+        prompt_tokens: Some(tokens.len() as u32),
+        endpoint: None,
+    })
+}
+
+/// The single-token forms of a candidate: `X` and ` X` (deduplicated). Error when neither
+/// is one token, because then "the next token" cannot stand for the whole candidate.
+pub(crate) fn candidate_tokens(
+    model: &LlamaModel,
+    candidate: &str,
+) -> Result<Vec<LlamaToken>, BackendError> {
+    let vocab = model.vocab();
+    let bare = candidate.trim();
+    let mut out = Vec::with_capacity(2);
+    for form in [bare.to_string(), format!(" {bare}")] {
+        let toks = vocab.tokenize(form.as_bytes(), false, false);
+        if let [t] = toks[..] {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(BackendError::Unsupported(format!(
+            "candidate `{candidate}` is not a single token of this model's vocabulary in either form (`{bare}` or ` {bare}`)"
+        )));
+    }
+    Ok(out)
+}
+
+/// Clear the cache, decode `tokens` in `n_batch` chunks with logits for the last token
+/// only, and return that token's index in the final batch.
+pub(crate) fn decode_prompt(
+    ctx: &mut LlamaContext<'_>,
+    tokens: &[LlamaToken],
+    n_ctx: u32,
+    n_batch: u32,
+) -> Result<i32, BackendError> {
+    if tokens.is_empty() {
+        return Err(BackendError::Other("empty prompt".into()));
+    }
+    if tokens.len() >= n_ctx as usize {
+        return Err(BackendError::Other(format!(
+            "prompt is {} tokens but the context holds {n_ctx}; raise the context size (--ctx-size)",
+            tokens.len()
+        )));
+    }
+    ctx.clear_kv_cache();
+    let n_batch = n_batch.max(1) as usize;
+    let mut batch = LlamaBatch::new(n_batch, 1);
+    let mut last = 0;
+    for (chunk_no, chunk) in tokens.chunks(n_batch).enumerate() {
+        batch.clear();
+        let base = chunk_no * n_batch;
+        for (i, &t) in chunk.iter().enumerate() {
+            let pos = base + i;
+            let is_last = pos + 1 == tokens.len();
+            batch
+                .add(t, pos as i32, &[0], is_last)
+                .map_err(|e| BackendError::Other(format!("batch: {e}")))?;
+        }
+        ctx.decode(&mut batch)
+            .map_err(|e| BackendError::Other(format!("llama.cpp decode failed: {e}")))?;
+        last = chunk.len() as i32 - 1;
+    }
+    Ok(last)
+}
+
+/// log(sum(exp(x))) in f64, stable for large logits.
+pub(crate) fn log_sum_exp(logits: &[f32]) -> f64 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
+    max + sum.ln()
+}
+
+fn log_sum_exp_f64(xs: &[f64]) -> f64 {
+    let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    max + xs.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_sum_exp_matches_the_direct_formula_and_survives_large_values() {
+        let xs = [1.0f32, 2.0, 3.0];
+        let direct = (1f64.exp() + 2f64.exp() + 3f64.exp()).ln();
+        assert!((log_sum_exp(&xs) - direct).abs() < 1e-12);
+        assert!((log_sum_exp(&[1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-9);
+        assert!((log_sum_exp_f64(&[-1.0, -1.0]) - (-1.0 + 2f64.ln())).abs() < 1e-12);
+    }
+}
