@@ -26,11 +26,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         "none" | "quiet" => ProgressMode::Quiet,
         o => anyhow::bail!("invalid `--progress`: `{o}` (expected auto, bar, plain or none)"),
     };
-    let opts = LoadOptions {
-        lang: (settings.lang.len() == 1).then(|| settings.lang[0]),
-        ..LoadOptions::default()
-    };
-    let dataset = load(&settings.dataset, &opts)
+    let dataset = load(&settings.dataset, &settings.load_options())
         .with_context(|| format!("cannot load dataset `{}`", settings.dataset))?;
     for w in &dataset.warnings {
         eprintln!("warning: {w}");

@@ -1,0 +1,283 @@
+//! The real `anesbench` binary against an in-test fake server: kill -9 mid-run and resume,
+//! API key never stored, exit codes, settings change refused, shard + merge, rescore.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use anesbench_backend::fake::{FakeConfig, FakeServer, Fault, FaultRule, Trigger};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_anesbench");
+
+fn write_synthetic(dir: &Path, n: usize) -> PathBuf {
+    let root = dir.join("synthetic");
+    std::fs::create_dir_all(&root).unwrap();
+    for lang in ["en", "zh"] {
+        let items: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                let target = ["A", "B", "C", "D"][i % 4];
+                serde_json::json!({
+                    "id": format!("q{i}"),
+                    "question": format!("Synthetic {lang} question {i}: which agent fits?"),
+                    "A": format!("agent one {i}"), "B": format!("agent two {i}"),
+                    "C": format!("agent three {i}"), "D": format!("agent four {i}"),
+                    "choice_num": 4, "target": target, "category": 1 + i % 3,
+                })
+            })
+            .collect();
+        std::fs::write(
+            root.join(format!("anesbench_{lang}.json")),
+            serde_json::to_vec(&items).unwrap(),
+        )
+        .unwrap();
+    }
+    root
+}
+
+fn eval(server: &FakeServer, dataset: &Path, out: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(["eval", "--dataset"])
+        .arg(dataset)
+        .args([
+            "--endpoint",
+            &server.url(),
+            "--model",
+            "fake-model",
+            "--out",
+        ])
+        .arg(out);
+    c.args(["--timeout", "5", "--progress", "plain"]);
+    c
+}
+
+async fn done(mut c: Command) -> Output {
+    c.output().await.unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn lines(out: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(out.join("samples.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn key(v: &serde_json::Value) -> String {
+    format!(
+        "{}:{}#{}",
+        v["lang"].as_str().unwrap(),
+        v["id"].as_str().unwrap(),
+        v["sample"]
+    )
+}
+
+/// Every file under `dir`, recursively, as bytes.
+fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(all_files(&p));
+        } else {
+            out.push((p.clone(), std::fs::read(&p).unwrap()));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_run_then_resume_finds_every_sample_exactly_once_and_no_key_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = write_synthetic(dir.path(), 200);
+    let secret = format!(
+        "sk-test-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos() ^ 0x5eed_cafe
+    );
+    let server = FakeServer::start(FakeConfig {
+        api_key: Some(secret.clone()),
+        faults: vec![FaultRule::new(
+            Trigger::Always,
+            Fault::Slow(Duration::from_millis(25)),
+        )],
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    let out = dir.path().join("run");
+    let var = format!("ANESBENCH_TEST_KEY_{}", std::process::id());
+    let run = || {
+        let mut c = eval(&server, &ds, &out);
+        c.args(["--concurrency", "4", "--api-key-env", &var])
+            .env(&var, &secret);
+        c
+    };
+
+    let mut child = run()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while lines(&out).len() < 40 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the run never got going"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.start_kill().unwrap(); // SIGKILL
+    child.wait().await.unwrap();
+    let before = lines(&out).len();
+    assert!(
+        before < 400,
+        "killed too late to test anything ({before} lines)"
+    );
+
+    let o = done(run()).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("already done") || stderr.contains("resuming"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("overall"));
+
+    let recs = lines(&out);
+    let mut seen = HashMap::new();
+    for r in &recs {
+        assert!(seen.insert(key(r), ()).is_none(), "{} twice", key(r));
+        assert!(r["error"].is_null(), "{r}");
+    }
+    assert_eq!(seen.len(), 400);
+    for lang in ["en", "zh"] {
+        for i in 0..200 {
+            assert!(seen.contains_key(&format!("{lang}:q{i}#0")));
+        }
+    }
+    assert!(
+        server.stats().authorized >= 400,
+        "the key was sent: {:?}",
+        server.stats()
+    );
+    for (path, bytes) in all_files(&out) {
+        let s = String::from_utf8_lossy(&bytes);
+        assert!(!s.contains(&secret), "API key found in {}", path.display());
+    }
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains(&var), "the variable's name is kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_exit_3_and_a_resume_retries_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = write_synthetic(dir.path(), 10);
+    let broken = FakeServer::start(FakeConfig {
+        faults: vec![FaultRule::new(Trigger::Always, Fault::Http500)],
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    let out = dir.path().join("run");
+    let mut c = eval(&broken, &ds, &out);
+    c.args(["--max-retries", "1"]);
+    let o = done(c).await;
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(lines(&out)
+        .iter()
+        .all(|r| r["error"].as_str().is_some_and(|e| e.contains("500"))));
+
+    let healthy = FakeServer::start(FakeConfig::default()).await.unwrap();
+    let o = done(eval(&healthy, &ds, &out)).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(healthy.stats().chat, 20);
+    let recs = lines(&out);
+    assert_eq!(recs.len(), 20);
+    assert!(recs.iter().all(|r| r["error"].is_null()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_settings_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = write_synthetic(dir.path(), 5);
+    let server = FakeServer::start(FakeConfig::default()).await.unwrap();
+    let out = dir.path().join("run");
+    assert_eq!(done(eval(&server, &ds, &out)).await.status.code(), Some(0));
+    let mut c = eval(&server, &ds, &out);
+    c.args(["--temperature", "0.5", "--lang", "en"]);
+    let o = done(c).await;
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("temperature") && err.contains("lang"), "{err}");
+    let mut c = eval(&server, &ds, &out);
+    c.args(["--concurrency", "1"]);
+    assert_eq!(done(c).await.status.code(), Some(0));
+    // Bad flags name themselves.
+    let mut c = eval(&server, &ds, &dir.path().join("x"));
+    c.args(["--concurrency", "0"]);
+    let o = done(c).await;
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("`concurrency`"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_merge_and_rescore_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = write_synthetic(dir.path(), 30);
+    let server = FakeServer::start(FakeConfig::default()).await.unwrap();
+    let whole = dir.path().join("whole");
+    let o = done(eval(&server, &ds, &whole)).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mut shards = Vec::new();
+    for i in 1..=2 {
+        let d = dir.path().join(format!("s{i}"));
+        let mut c = eval(&server, &ds, &d);
+        c.args(["--shard", &format!("{i}/2")]);
+        assert_eq!(done(c).await.status.code(), Some(0));
+        shards.push(d);
+    }
+    let merged = dir.path().join("merged");
+    let o = Command::new(BIN)
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let summary = |d: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(d.join("summary.json")).unwrap()).unwrap()
+    };
+    assert_eq!(
+        summary(&merged)["overall"]["correct"],
+        summary(&whole)["overall"]["correct"]
+    );
+    assert_eq!(summary(&merged)["samples"], 60);
+
+    let o = Command::new(BIN)
+        .arg("rescore")
+        .arg(&merged)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("0 changed"),
+        "{}",
+        text(&o)
+    );
+}
