@@ -215,6 +215,31 @@ mod tests {
     }
 
     #[test]
+    fn the_data_file_loads_through_the_generic_loader_like_the_builtin() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo.json");
+        let opts = crate::load::LoadOptions::default();
+        let from_file =
+            crate::load::load(path, &opts).expect("demo.json loads as a seed-schema file");
+        let builtin = crate::load::load("demo", &opts).expect("`demo` is a valid source");
+        assert_eq!(from_file.items.len(), items().len());
+        assert_eq!(builtin.items.len(), items().len());
+        let key = |it: &Item| {
+            (
+                it.key(),
+                it.question.clone(),
+                it.options.clone(),
+                it.answer,
+                it.level,
+            )
+        };
+        let mut a: Vec<_> = from_file.items.iter().map(key).collect();
+        let mut b: Vec<_> = items().iter().map(key).collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+    }
+
+    #[test]
     fn records_carry_no_unexpected_fields() {
         let records: Vec<Map<String, Value>> = serde_json::from_str(DEMO_JSON).unwrap();
         for rec in &records {
