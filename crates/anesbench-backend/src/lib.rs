@@ -1,6 +1,17 @@
 //! Model backends behind one trait. The runner only sees [`Backend`]; each transport
 //! (OpenAI-compatible HTTP, embedded llama.cpp in `anesbench-llama`, the test mock)
 //! implements it.
+//!
+//! - [`openai`]: `OpenAiBackend` / `OpenAiConfig` / `ApiStyle` for SGLang, vLLM,
+//!   llama.cpp's server and hosted APIs: readiness check, model discovery, several
+//!   endpoints by least outstanding requests, dead endpoints taken out, log-likelihood
+//!   over `/v1/completions`. One attempt per call; the runner retries on
+//!   [`BackendError::retryable`] and waits [`BackendError::retry_after`].
+//! - [`mock`]: `MockBackend`, deterministic answers for CLI tests without a network.
+//! - `fake` (cargo feature `fake`): `FakeServer`, an in-process OpenAI-compatible
+//!   server that injects faults (`Fault`, `FaultRule`, `Trigger`) for tests and benchmarks.
+//! - [`synth`]: the answer picker the mock and the fake server share, so a test can
+//!   predict every answer.
 
 #[cfg(feature = "fake")]
 pub mod fake;

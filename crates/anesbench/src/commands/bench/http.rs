@@ -141,6 +141,7 @@ pub fn run(args: BenchHttpArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+#[derive(Debug)]
 struct Measured {
     requests: usize,
     errors: usize,
@@ -415,4 +416,47 @@ fn serve_only(port: u16, threads: usize) -> anyhow::Result<()> {
         server.serve_until(async { drop(stdin_closed.await) }).await;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: BenchHttpArgs,
+    }
+
+    #[test]
+    fn our_client_completes_every_request_and_counts_cpu() {
+        // The server gets its own runtime on its own thread, as in the child process.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let server = FakeServer::start(FakeConfig {
+                    model: MODEL.into(),
+                    ..FakeConfig::default()
+                })
+                .await
+                .unwrap();
+                tx.send(server.url()).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        let url = rx.recv().unwrap();
+        let args = Cli::parse_from(["x", "-n", "300", "--concurrency", "8"]).args;
+        let m = run_ours(&args, &url).unwrap();
+        assert_eq!((m.requests, m.errors), (300, 0));
+        assert!(m.cpu_s > 0.0 && m.wall_s > 0.0 && m.rate() > 0.0);
+    }
+
+    #[test]
+    fn missing_peer_script_is_reported() {
+        let args = Cli::parse_from(["x", "--script", "/nonexistent/bench.py"]).args;
+        let e = run_python(&args, "http://127.0.0.1:9").unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/bench.py"), "{e}");
+    }
 }
