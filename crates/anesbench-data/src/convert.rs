@@ -188,8 +188,11 @@ struct Output {
     layout: Layout,
     writer: RecordWriter,
     skipped: SkipCounts,
-    make: Box<dyn Fn(&reader::Row, Option<Lang>) -> Result<Record, Skip>>,
+    make: Make,
 }
+
+/// Builds one output record from a row (or says why the row is skipped).
+type Make = Box<dyn Fn(&reader::Row, Option<Lang>) -> Result<Record, Skip>>;
 
 fn outputs(opts: &ConvertOptions) -> Result<Vec<Output>, DataError> {
     let prefix = opts
@@ -208,7 +211,6 @@ fn outputs(opts: &ConvertOptions) -> Result<Vec<Output>, DataError> {
     };
     let instr = opts.instruction.clone();
     let think = opts.think_tags;
-    type Make = Box<dyn Fn(&reader::Row, Option<Lang>) -> Result<Record, Skip>>;
     let mut plan: Vec<(String, Layout, Make)> = Vec::new();
     match opts.kind {
         Kind::Corpus => plan.push((
