@@ -255,32 +255,21 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
     let (tx, mut rx) = mpsc::channel::<Msg>(workers * 2);
     let mut handles = Vec::with_capacity(workers);
     for _ in 0..workers {
-        let (queue, items, prompts, settings, backend, tx, what) = (
-            queue.clone(),
-            items.clone(),
-            prompts.clone(),
-            settings.clone(),
-            backend.clone(),
-            tx.clone(),
-            what.clone(),
-        );
+        let (queue, items, prompts) = (queue.clone(), items.clone(), prompts.clone());
+        let ctx = Ctx {
+            settings: settings.clone(),
+            backend: backend.clone(),
+            retry,
+            what: what.clone(),
+            tx: tx.clone(),
+        };
         handles.push(tokio::spawn(async move {
             loop {
                 let job = queue.lock().map(|mut q| q.pop_front()).ok().flatten();
                 let Some(job) = job else { break };
                 let item = &items[job.item];
-                let rec = run_one(
-                    item,
-                    job.sample,
-                    &prompts[job.item],
-                    &settings,
-                    backend.as_ref(),
-                    &retry,
-                    &what,
-                    &tx,
-                )
-                .await;
-                if tx.send(Msg::Done(Box::new(rec))).await.is_err() {
+                let rec = ctx.run_one(item, job.sample, &prompts[job.item]).await;
+                if ctx.tx.send(Msg::Done(Box::new(rec))).await.is_err() {
                     break;
                 }
             }
@@ -312,8 +301,6 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
     fan(RunEvent::Finish {
         elapsed: started.elapsed(),
     })?;
-    drop(fan);
-    drop(sinks);
 
     // Compact: one line per (item, sample), latest wins, so every sample appears once.
     let all = read_samples(&rd.samples_path())?;
@@ -340,109 +327,119 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
     })
 }
 
-async fn run_one(
-    item: &Item,
-    sample: u32,
-    prompt: &PreparedPrompt,
-    s: &Settings,
-    backend: &dyn Backend,
-    retry: &RetryPolicy,
-    what: &str,
-    tx: &mpsc::Sender<Msg>,
-) -> SampleRecord {
-    let key = format!("{}#{sample}", item.key());
-    // Progress only: a notice dropped because the channel is full costs nothing but a line.
-    let on_retry = |n: RetryNotice| {
-        let _ = tx.try_send(Msg::Retry(key.clone(), n));
-    };
-    let t0 = Instant::now();
-    let mut rec = SampleRecord {
-        id: item.id.clone(),
-        lang: item.lang,
-        level: item.level,
-        sample,
-        prompt_hash: prompt.hash.clone(),
-        gold: item.answer,
-        letters: item.letters().into_iter().collect(),
-        response: None,
-        reasoning: None,
-        answer: None,
-        rule: RULE_ERROR.into(),
-        correct: false,
-        finish_reason: None,
-        prompt_tokens: None,
-        completion_tokens: None,
-        reasoning_tokens: None,
-        latency_ms: 0.0,
-        endpoint: None,
-        attempts: 1,
-        error: None,
-        option_logprobs: None,
-        reward: None,
-    };
-    match s.mode {
-        Mode::Generate => {
-            let req = GenRequest {
-                prompt: prompt.prompt.clone(),
-                params: gen_params(s, sample),
-            };
-            let (res, attempts) =
-                with_retries(retry, what, || backend.generate(&req), on_retry).await;
-            rec.attempts = attempts;
-            match res {
-                Ok(resp) => {
-                    let (think, ex) = score_text(
-                        resp.content.as_deref(),
-                        resp.reasoning.as_deref(),
-                        &item.options,
-                    );
-                    rec.reasoning = join_reasoning(resp.reasoning, think);
-                    rec.response = resp.content;
-                    rec.answer = ex.answer;
-                    rec.rule = ex.rule;
-                    rec.finish_reason = resp.finish_reason;
-                    rec.prompt_tokens = resp.prompt_tokens;
-                    rec.completion_tokens = resp.completion_tokens;
-                    rec.reasoning_tokens = resp.reasoning_tokens;
-                    rec.endpoint = resp.endpoint;
+/// What each worker shares.
+struct Ctx {
+    settings: Arc<Settings>,
+    backend: Arc<dyn Backend>,
+    retry: RetryPolicy,
+    /// Where requests go, for timeout messages.
+    what: String,
+    tx: mpsc::Sender<Msg>,
+}
+
+impl Ctx {
+    async fn run_one(&self, item: &Item, sample: u32, prompt: &PreparedPrompt) -> SampleRecord {
+        let (s, backend, retry, what, tx) = (
+            &*self.settings,
+            self.backend.as_ref(),
+            &self.retry,
+            self.what.as_str(),
+            &self.tx,
+        );
+        let key = format!("{}#{sample}", item.key());
+        // Progress only: a notice dropped because the channel is full costs nothing but a line.
+        let on_retry = |n: RetryNotice| {
+            let _ = tx.try_send(Msg::Retry(key.clone(), n));
+        };
+        let t0 = Instant::now();
+        let mut rec = SampleRecord {
+            id: item.id.clone(),
+            lang: item.lang,
+            level: item.level,
+            sample,
+            prompt_hash: prompt.hash.clone(),
+            gold: item.answer,
+            letters: item.letters().into_iter().collect(),
+            response: None,
+            reasoning: None,
+            answer: None,
+            rule: RULE_ERROR.into(),
+            correct: false,
+            finish_reason: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            reasoning_tokens: None,
+            latency_ms: 0.0,
+            endpoint: None,
+            attempts: 1,
+            error: None,
+            option_logprobs: None,
+            reward: None,
+        };
+        match s.mode {
+            Mode::Generate => {
+                let req = GenRequest {
+                    prompt: prompt.prompt.clone(),
+                    params: gen_params(s, sample),
+                };
+                let (res, attempts) =
+                    with_retries(retry, what, || backend.generate(&req), on_retry).await;
+                rec.attempts = attempts;
+                match res {
+                    Ok(resp) => {
+                        let (think, ex) = score_text(
+                            resp.content.as_deref(),
+                            resp.reasoning.as_deref(),
+                            &item.options,
+                        );
+                        rec.reasoning = join_reasoning(resp.reasoning, think);
+                        rec.response = resp.content;
+                        rec.answer = ex.answer;
+                        rec.rule = ex.rule;
+                        rec.finish_reason = resp.finish_reason;
+                        rec.prompt_tokens = resp.prompt_tokens;
+                        rec.completion_tokens = resp.completion_tokens;
+                        rec.reasoning_tokens = resp.reasoning_tokens;
+                        rec.endpoint = resp.endpoint;
+                    }
+                    Err(e) => rec.error = Some(e.to_string()),
                 }
-                Err(e) => rec.error = Some(e.to_string()),
+            }
+            Mode::Loglik => {
+                let candidates: Vec<String> = item.letters().iter().map(char::to_string).collect();
+                let req = LoglikRequest {
+                    prompt: prompt.prompt.clone(),
+                    candidates,
+                };
+                let (res, attempts) =
+                    with_retries(retry, what, || backend.loglik(&req), on_retry).await;
+                rec.attempts = attempts;
+                match res {
+                    Ok(resp) if resp.logprobs.len() == item.options.len() => {
+                        rec.answer = argmax_letter(&resp.logprobs);
+                        rec.rule = if rec.answer.is_some() {
+                            RULE_LOGLIK.into()
+                        } else {
+                            "no_answer".into()
+                        };
+                        rec.option_logprobs =
+                            Some(item.letters().into_iter().zip(resp.logprobs).collect());
+                        rec.prompt_tokens = resp.prompt_tokens;
+                        rec.endpoint = resp.endpoint;
+                    }
+                    Ok(resp) => {
+                        rec.error = Some(format!(
+                            "backend returned {} log-probabilities for {} options",
+                            resp.logprobs.len(),
+                            item.options.len()
+                        ))
+                    }
+                    Err(e) => rec.error = Some(e.to_string()),
+                }
             }
         }
-        Mode::Loglik => {
-            let candidates: Vec<String> = item.letters().iter().map(char::to_string).collect();
-            let req = LoglikRequest {
-                prompt: prompt.prompt.clone(),
-                candidates,
-            };
-            let (res, attempts) =
-                with_retries(retry, what, || backend.loglik(&req), on_retry).await;
-            rec.attempts = attempts;
-            match res {
-                Ok(resp) if resp.logprobs.len() == item.options.len() => {
-                    rec.answer = argmax_letter(&resp.logprobs);
-                    rec.rule = if rec.answer.is_some() {
-                        RULE_LOGLIK.into()
-                    } else {
-                        "no_answer".into()
-                    };
-                    rec.option_logprobs =
-                        Some(item.letters().into_iter().zip(resp.logprobs).collect());
-                    rec.prompt_tokens = resp.prompt_tokens;
-                    rec.endpoint = resp.endpoint;
-                }
-                Ok(resp) => {
-                    rec.error = Some(format!(
-                        "backend returned {} log-probabilities for {} options",
-                        resp.logprobs.len(),
-                        item.options.len()
-                    ))
-                }
-                Err(e) => rec.error = Some(e.to_string()),
-            }
-        }
+        rec.correct = rec.error.is_none() && rec.answer == Some(item.answer);
+        rec.latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        rec
     }
-    rec.correct = rec.error.is_none() && rec.answer == Some(item.answer);
-    rec.latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    rec
 }
