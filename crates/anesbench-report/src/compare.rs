@@ -33,7 +33,11 @@ pub struct CompareOptions {
 
 impl Default for CompareOptions {
     fn default() -> Self {
-        CompareOptions { resamples: 10_000, seed: 0, scoring: ItemScoring::First }
+        CompareOptions {
+            resamples: 10_000,
+            seed: 0,
+            scoring: ItemScoring::First,
+        }
     }
 }
 
@@ -73,6 +77,9 @@ pub struct Comparison {
     pub by_lang: Vec<PairedStats>,
 }
 
+/// (language, level, A right, B right) of one shared item.
+type Pair = (Lang, Level, bool, bool);
+
 struct Outcome {
     level: Level,
     gold: char,
@@ -93,7 +100,14 @@ fn outcomes(records: &[SampleRecord], scoring: ItemScoring) -> BTreeMap<(Lang, S
                 ItemScoring::First => first.correct && first.error.is_none(),
                 ItemScoring::Majority => majority(&rs) == Some(first.gold),
             };
-            (k, Outcome { level: first.level, gold: first.gold, correct })
+            (
+                k,
+                Outcome {
+                    level: first.level,
+                    gold: first.gold,
+                    correct,
+                },
+            )
         })
         .collect()
 }
@@ -101,7 +115,11 @@ fn outcomes(records: &[SampleRecord], scoring: ItemScoring) -> BTreeMap<(Lang, S
 /// Most frequent extracted answer; ties to the one reached first in sample order.
 fn majority(rs: &[&SampleRecord]) -> Option<char> {
     let mut counts: Vec<(char, usize)> = Vec::new();
-    for a in rs.iter().filter(|r| r.error.is_none()).filter_map(|r| r.answer) {
+    for a in rs
+        .iter()
+        .filter(|r| r.error.is_none())
+        .filter_map(|r| r.answer)
+    {
         match counts.iter_mut().find(|(c, _)| *c == a) {
             Some(e) => e.1 += 1,
             None => counts.push((a, 1)),
@@ -111,7 +129,13 @@ fn majority(rs: &[&SampleRecord]) -> Option<char> {
     counts.into_iter().find(|c| c.1 == best).map(|c| c.0)
 }
 
-fn paired(slice: &str, a: &[bool], b: &[bool], opts: &CompareOptions, seed_offset: u64) -> PairedStats {
+fn paired(
+    slice: &str,
+    a: &[bool],
+    b: &[bool],
+    opts: &CompareOptions,
+    seed_offset: u64,
+) -> PairedStats {
     let n = a.len();
     let (mut only_a, mut only_b, mut both, mut neither) = (0, 0, 0, 0);
     for (&x, &y) in a.iter().zip(b) {
@@ -154,7 +178,7 @@ pub fn compare_runs(a: &RunDir, b: &RunDir, opts: &CompareOptions) -> Result<Com
     }
     let oa = outcomes(&a.records, opts.scoring);
     let ob = outcomes(&b.records, opts.scoring);
-    let mut pairs: Vec<(Lang, Level, bool, bool)> = Vec::new();
+    let mut pairs: Vec<Pair> = Vec::new();
     for (k, x) in &oa {
         let Some(y) = ob.get(k) else { continue };
         if x.gold != y.gold {
@@ -172,7 +196,7 @@ pub fn compare_runs(a: &RunDir, b: &RunDir, opts: &CompareOptions) -> Result<Com
             b.path.display()
         )));
     }
-    let slice = |f: &dyn Fn(&(Lang, Level, bool, bool)) -> bool| -> (Vec<bool>, Vec<bool>) {
+    let slice = |f: &dyn Fn(&Pair) -> bool| -> (Vec<bool>, Vec<bool>) {
         pairs.iter().filter(|p| f(p)).map(|p| (p.2, p.3)).unzip()
     };
     let (xa, xb) = slice(&|_| true);
@@ -228,9 +252,20 @@ impl Comparison {
         let _ = writeln!(
             o,
             "{:<10} {:>6} {:>7} {:>7} {:>7} {:>17} {:>7} {:>7} {:>10}",
-            "slice", "n", "acc A%", "acc B%", "A-B pt", "95% CI (pt)", "A only", "B only", "McNemar p"
+            "slice",
+            "n",
+            "acc A%",
+            "acc B%",
+            "A-B pt",
+            "95% CI (pt)",
+            "A only",
+            "B only",
+            "McNemar p"
         );
-        for s in std::iter::once(&self.overall).chain(&self.by_level).chain(&self.by_lang) {
+        for s in std::iter::once(&self.overall)
+            .chain(&self.by_level)
+            .chain(&self.by_lang)
+        {
             let _ = writeln!(
                 o,
                 "{:<10} {:>6} {:>7.1} {:>7.1} {:>+7.1} {:>17} {:>7} {:>7} {:>10}",

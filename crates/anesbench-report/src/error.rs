@@ -34,7 +34,11 @@ pub enum ReportError {
         source: serde_json::Error,
     },
     #[error("{path}: line {line}: {message}")]
-    SizeMap { path: PathBuf, line: usize, message: String },
+    SizeMap {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("cannot compare: {0}")]
     Compare(String),
     #[error("figure `{figure}`: {message}")]
@@ -45,7 +49,10 @@ pub enum ReportError {
 
 impl ReportError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        ReportError::Io { path: path.into(), source }
+        ReportError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

@@ -5,7 +5,14 @@ use anesbench_core::manifest::{RunInfo, RUN_SCHEMA};
 use anesbench_core::{Lang, Level, SampleRecord};
 
 /// A finished sample: `answer` against `gold`, with a completion length.
-pub fn record(id: &str, lang: Lang, level: Level, answer: Option<char>, gold: char, tokens: u32) -> SampleRecord {
+pub fn record(
+    id: &str,
+    lang: Lang,
+    level: Level,
+    answer: Option<char>,
+    gold: char,
+    tokens: u32,
+) -> SampleRecord {
     SampleRecord {
         id: id.into(),
         lang,
@@ -14,10 +21,18 @@ pub fn record(id: &str, lang: Lang, level: Level, answer: Option<char>, gold: ch
         prompt_hash: String::new(),
         gold,
         letters: "ABCD".into(),
-        response: Some(answer.map(|a| format!("The answer is {a}.")).unwrap_or_default()),
+        response: Some(
+            answer
+                .map(|a| format!("The answer is {a}."))
+                .unwrap_or_default(),
+        ),
         reasoning: None,
         answer,
-        rule: if answer.is_some() { "answer_is".into() } else { "no_answer".into() },
+        rule: if answer.is_some() {
+            "answer_is".into()
+        } else {
+            "no_answer".into()
+        },
         correct: answer == Some(gold),
         finish_reason: Some("stop".into()),
         prompt_tokens: Some(100),
@@ -53,14 +68,26 @@ pub fn run_info(model: &str, param_count_b: Option<f64>) -> RunInfo {
 
 /// `n` items per (language, level) answered right with probability pattern `skill`:
 /// item `i` of the `k`-th language is right when `(i * 37 + salt + 17k) % 100 < skill`. Deterministic, no RNG.
-pub fn synthetic_records(n: u32, skill: [u32; 3], salt: u32, langs: &[Lang], tokens: [u32; 3]) -> Vec<SampleRecord> {
+pub fn synthetic_records(
+    n: u32,
+    skill: [u32; 3],
+    salt: u32,
+    langs: &[Lang],
+    tokens: [u32; 3],
+) -> Vec<SampleRecord> {
     let mut out = Vec::new();
     for (li, &lang) in langs.iter().enumerate() {
         for (j, level) in Level::ALL.into_iter().enumerate() {
             for i in 0..n {
                 let id = format!("{}-{i}", level.code());
                 let right = (i * 37 + salt + 17 * li as u32) % 100 < skill[j];
-                let ans = if right { Some('A') } else if i % 11 == 3 { None } else { Some('B') };
+                let ans = if right {
+                    Some('A')
+                } else if i % 11 == 3 {
+                    None
+                } else {
+                    Some('B')
+                };
                 let mut r = record(&id, lang, level, ans, 'A', tokens[j] + i % 5);
                 if i % 13 == 5 {
                     r.finish_reason = Some("length".into());

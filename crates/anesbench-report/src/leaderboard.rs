@@ -34,7 +34,9 @@ impl FromStr for RankBy {
             "en" => Ok(RankBy::En),
             "zh" => Ok(RankBy::Zh),
             "average" => Ok(RankBy::Average),
-            o => Err(ReportError::Invalid(format!("--by: unknown `{o}` (expected overall, en, zh or average)"))),
+            o => Err(ReportError::Invalid(format!(
+                "--by: unknown `{o}` (expected overall, en, zh or average)"
+            ))),
         }
     }
 }
@@ -57,7 +59,8 @@ pub struct LeaderRow {
 
 impl LeaderRow {
     pub fn from_run(r: &RunReport) -> LeaderRow {
-        let acc = |lang: &str, level: &str| r.cell(lang, level).filter(|c| c.n > 0).map(|c| c.accuracy);
+        let acc =
+            |lang: &str, level: &str| r.cell(lang, level).filter(|c| c.n > 0).map(|c| c.accuracy);
         let en = acc("en", "all");
         let zh = acc("zh", "all");
         LeaderRow {
@@ -118,20 +121,43 @@ pub fn rank(mut rows: Vec<LeaderRow>, by: RankBy) -> Vec<LeaderRow> {
     rows
 }
 
-const COLUMNS: [&str; 11] =
-    ["rank", "model", "source", "size_b", "en_system1", "en_system1x", "en_system2", "en", "zh", "overall", "average"];
+const COLUMNS: [&str; 11] = [
+    "rank",
+    "model",
+    "source",
+    "size_b",
+    "en_system1",
+    "en_system1x",
+    "en_system2",
+    "en",
+    "zh",
+    "overall",
+    "average",
+];
 
 fn cells(r: &LeaderRow, pct: bool) -> Vec<String> {
     let f = |x: Option<f64>| match x {
         Some(v) if pct => format!("{:.1}", v * 100.0),
         Some(v) => format!("{v:.4}"),
-        None => if pct { "-".into() } else { String::new() },
+        None => {
+            if pct {
+                "-".into()
+            } else {
+                String::new()
+            }
+        }
     };
     let mut v = vec![
-        r.rank.map_or_else(|| if pct { "-".into() } else { String::new() }, |k| k.to_string()),
+        r.rank.map_or_else(
+            || if pct { "-".into() } else { String::new() },
+            |k| k.to_string(),
+        ),
         r.model.clone(),
         r.source.clone(),
-        r.size_b.map_or_else(|| if pct { "?".into() } else { String::new() }, crate::formats::trim_size),
+        r.size_b.map_or_else(
+            || if pct { "?".into() } else { String::new() },
+            crate::formats::trim_size,
+        ),
     ];
     v.extend(r.en_levels.iter().map(|x| f(*x)));
     v.extend([f(r.en), f(r.zh), f(r.overall), f(r.average)]);
@@ -140,17 +166,31 @@ fn cells(r: &LeaderRow, pct: bool) -> Vec<String> {
 
 /// Aligned text table for the terminal (percentages).
 pub fn to_table(rows: &[LeaderRow]) -> String {
-    let head = ["#", "Model", "Source", "Size B", "EN S1", "EN S1.x", "EN S2", "EN", "ZH", "Overall", "Avg"];
+    let head = [
+        "#", "Model", "Source", "Size B", "EN S1", "EN S1.x", "EN S2", "EN", "ZH", "Overall", "Avg",
+    ];
     let body: Vec<Vec<String>> = rows.iter().map(|r| cells(r, true)).collect();
     let widths: Vec<usize> = (0..head.len())
-        .map(|i| body.iter().map(|r| r[i].chars().count()).chain([head[i].len()]).max().unwrap_or(0))
+        .map(|i| {
+            body.iter()
+                .map(|r| r[i].chars().count())
+                .chain([head[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut o = String::new();
     for r in std::iter::once(head.iter().map(|s| s.to_string()).collect::<Vec<_>>()).chain(body) {
         let line: Vec<String> = r
             .iter()
             .enumerate()
-            .map(|(i, c)| if i == 1 || i == 2 { format!("{c:<w$}", w = widths[i]) } else { format!("{c:>w$}", w = widths[i]) })
+            .map(|(i, c)| {
+                if i == 1 || i == 2 {
+                    format!("{c:<w$}", w = widths[i])
+                } else {
+                    format!("{c:>w$}", w = widths[i])
+                }
+            })
             .collect();
         let _ = writeln!(o, "{}", line.join("  ").trim_end());
     }
@@ -158,10 +198,33 @@ pub fn to_table(rows: &[LeaderRow]) -> String {
 }
 
 pub fn to_markdown(rows: &[LeaderRow]) -> String {
-    let head = ["#", "Model", "Source", "Size (B)", "EN S1 %", "EN S1.x %", "EN S2 %", "EN %", "ZH %", "Overall %", "Avg %"];
-    let mut o = format!("| {} |\n|{}\n", head.join(" | "), " --- |".repeat(head.len()));
+    let head = [
+        "#",
+        "Model",
+        "Source",
+        "Size (B)",
+        "EN S1 %",
+        "EN S1.x %",
+        "EN S2 %",
+        "EN %",
+        "ZH %",
+        "Overall %",
+        "Avg %",
+    ];
+    let mut o = format!(
+        "| {} |\n|{}\n",
+        head.join(" | "),
+        " --- |".repeat(head.len())
+    );
     for r in rows {
-        let _ = writeln!(o, "| {} |", cells(r, true).join(" | ").replace('|', "\\|").replace(" \\| ", " | "));
+        let _ = writeln!(
+            o,
+            "| {} |",
+            cells(r, true)
+                .join(" | ")
+                .replace('|', "\\|")
+                .replace(" \\| ", " | ")
+        );
     }
     o
 }
@@ -172,7 +235,13 @@ pub fn to_csv(rows: &[LeaderRow]) -> String {
     for r in rows {
         let c: Vec<String> = cells(r, false)
             .into_iter()
-            .map(|s| if s.contains([',', '"']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s })
+            .map(|s| {
+                if s.contains([',', '"']) {
+                    format!("\"{}\"", s.replace('"', "\"\""))
+                } else {
+                    s
+                }
+            })
             .collect();
         o.push_str(&c.join(","));
         o.push('\n');
@@ -194,14 +263,21 @@ mod tests {
 
     #[test]
     fn published_ranking_is_by_english_with_shared_ranks() {
-        let rows: Vec<LeaderRow> = published().iter().map(|e| LeaderRow::from_published(e, None)).collect();
+        let rows: Vec<LeaderRow> = published()
+            .iter()
+            .map(|e| LeaderRow::from_published(e, None))
+            .collect();
         let r = rank(rows, RankBy::En);
         assert_eq!(r[0].model, "deepseek-r1");
         assert_eq!(r[0].rank, Some(1));
         assert_eq!(r[1].model, "gpt-4o");
         // deepseek-v3 and DeepSeek-R1-Distill-Llama-70B both publish 0.73.
         let a = r.iter().find(|x| x.model == "deepseek-v3").unwrap().rank;
-        let b = r.iter().find(|x| x.model == "DeepSeek-R1-Distill-Llama-70B").unwrap().rank;
+        let b = r
+            .iter()
+            .find(|x| x.model == "DeepSeek-R1-Distill-Llama-70B")
+            .unwrap()
+            .rank;
         assert_eq!(a, b);
         assert!(r.windows(2).all(|w| w[0].en >= w[1].en));
         let by_overall = rank(r, RankBy::Overall);

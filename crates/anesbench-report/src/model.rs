@@ -70,8 +70,12 @@ impl RunReport {
         let s = &run.summary;
         let (param_count_b, size_source) = resolve_size(run.label(), info.param_count_b, sizes);
         let mut cells = Vec::new();
-        let langs: Vec<Option<Lang>> =
-            Lang::ALL.into_iter().filter(|l| run.has_lang(*l)).map(Some).chain([None]).collect();
+        let langs: Vec<Option<Lang>> = Lang::ALL
+            .into_iter()
+            .filter(|l| run.has_lang(*l))
+            .map(Some)
+            .chain([None])
+            .collect();
         for lang in langs {
             for level in Level::ALL.into_iter().map(Some).chain([None]) {
                 let cell = match (lang, level) {
@@ -91,7 +95,12 @@ impl RunReport {
         }
         let length = Level::ALL
             .into_iter()
-            .filter_map(|l| s.length_by_level.get(l.key()).map(|st| LengthRow { level: l.key().into(), stats: st.clone() }))
+            .filter_map(|l| {
+                s.length_by_level.get(l.key()).map(|st| LengthRow {
+                    level: l.key().into(),
+                    stats: st.clone(),
+                })
+            })
             .collect();
         RunReport {
             name: run.name.clone(),
@@ -120,17 +129,26 @@ impl RunReport {
     }
 
     pub fn cell(&self, lang: &str, level: &str) -> Option<&Cell> {
-        self.cells.iter().find(|c| c.lang == lang && c.level == level).map(|c| &c.cell)
+        self.cells
+            .iter()
+            .find(|c| c.lang == lang && c.level == level)
+            .map(|c| &c.cell)
     }
 
     pub fn mean_tokens(&self, level: Level) -> Option<f64> {
-        self.length.iter().find(|l| l.level == level.key()).and_then(|l| l.stats.mean_completion_tokens)
+        self.length
+            .iter()
+            .find(|l| l.level == level.key())
+            .and_then(|l| l.stats.mean_completion_tokens)
     }
 }
 
 impl Report {
     pub fn new(runs: &[RunDir], sizes: Option<&SizeMap>) -> Report {
-        Report { schema: REPORT_SCHEMA, runs: runs.iter().map(|r| RunReport::from_run(r, sizes)).collect() }
+        Report {
+            schema: REPORT_SCHEMA,
+            runs: runs.iter().map(|r| RunReport::from_run(r, sizes)).collect(),
+        }
     }
 }
 
@@ -144,5 +162,8 @@ pub fn lang_name(code: &str) -> &str {
 }
 
 pub fn level_name(key: &str) -> &str {
-    Level::ALL.into_iter().find(|l| l.key() == key).map_or("All levels", |l| l.name())
+    Level::ALL
+        .into_iter()
+        .find(|l| l.key() == key)
+        .map_or("All levels", |l| l.name())
 }

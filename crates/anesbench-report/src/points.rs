@@ -29,7 +29,10 @@ pub struct ModelPoint {
 }
 
 fn score(c: Option<&anesbench_core::summary::Cell>) -> Option<Score> {
-    c.filter(|c| c.n > 0).map(|c| Score { value: c.accuracy, ci: Some((c.ci_low, c.ci_high)) })
+    c.filter(|c| c.n > 0).map(|c| Score {
+        value: c.accuracy,
+        ci: Some((c.ci_low, c.ci_high)),
+    })
 }
 
 impl ModelPoint {
@@ -41,7 +44,11 @@ impl ModelPoint {
     /// A run's point with level scores from one language (`en`, `zh`) where the run has
     /// it, else over all languages: `en` makes runs comparable with the published table.
     pub fn from_run_lang(r: &RunReport, lang: &str) -> ModelPoint {
-        let lang = if r.cell(lang, "all").is_some() { lang } else { "all" };
+        let lang = if r.cell(lang, "all").is_some() {
+            lang
+        } else {
+            "all"
+        };
         let lv = Level::ALL.map(|l| score(r.cell(lang, l.key())));
         ModelPoint {
             label: r.model.clone(),

@@ -32,7 +32,10 @@ pub fn published() -> Vec<PublishedEntry> {
 /// Parse a table with the shipped layout; the error names the line and column.
 pub fn parse_published(text: &str) -> Result<Vec<PublishedEntry>, String> {
     let mut out = Vec::new();
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
     let (_, header) = lines.next().ok_or("empty table")?;
     let cols: Vec<&str> = header.split('\t').collect();
     if cols.len() != 10 || cols[0] != "model" {
@@ -45,7 +48,13 @@ pub fn parse_published(text: &str) -> Result<Vec<PublishedEntry>, String> {
         }
         let mut v = [0.0; 9];
         for (j, x) in f[1..].iter().enumerate() {
-            v[j] = x.trim().parse().map_err(|_| format!("line {}: column `{}`: `{x}` is not a number", i + 1, cols[j + 1]))?;
+            v[j] = x.trim().parse().map_err(|_| {
+                format!(
+                    "line {}: column `{}`: `{x}` is not a number",
+                    i + 1,
+                    cols[j + 1]
+                )
+            })?;
         }
         out.push(PublishedEntry {
             model: f[0].trim().to_string(),
@@ -71,7 +80,14 @@ mod tests {
         assert_eq!(q.anesbench_levels, [0.56, 0.44, 0.36]);
         assert_eq!(q.amcqa_overall, 0.67);
         for e in &p {
-            assert!(e.anesbench_levels.iter().chain(&e.amcqa_levels).all(|x| (0.0..=1.0).contains(x)), "{}", e.model);
+            assert!(
+                e.anesbench_levels
+                    .iter()
+                    .chain(&e.amcqa_levels)
+                    .all(|x| (0.0..=1.0).contains(x)),
+                "{}",
+                e.model
+            );
         }
         assert!(parse_published("model\tx\n").is_err());
     }

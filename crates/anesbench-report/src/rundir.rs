@@ -41,7 +41,9 @@ impl RunDir {
             let records = read_samples(&samples, &mut warnings)?;
             let summary = Summary::from_records(&records);
             if let Some(stored) = read_summary(&summary_path)? {
-                if stored.samples != summary.samples || stored.overall.correct != summary.overall.correct {
+                if stored.samples != summary.samples
+                    || stored.overall.correct != summary.overall.correct
+                {
                     warnings.push(format!(
                         "{}: stale ({} samples, samples.jsonl has {}); using the summary recomputed from samples.jsonl",
                         summary_path.display(),
@@ -60,7 +62,14 @@ impl RunDir {
         } else {
             return Err(ReportError::NotARun { path });
         };
-        Ok(RunDir { path, name, info, records, summary, warnings })
+        Ok(RunDir {
+            path,
+            name,
+            info,
+            records,
+            summary,
+            warnings,
+        })
     }
 
     /// Name shown in tables and figures: the model, else the directory name.
@@ -80,9 +89,13 @@ impl RunDir {
 fn read_manifest(dir: &Path, warnings: &mut Vec<String>) -> Result<RunInfo> {
     let p = dir.join("manifest.json");
     match std::fs::read_to_string(&p) {
-        Ok(text) => RunInfo::from_manifest_json(&text).map_err(|source| ReportError::Manifest { path: p, source }),
+        Ok(text) => RunInfo::from_manifest_json(&text)
+            .map_err(|source| ReportError::Manifest { path: p, source }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            warnings.push(format!("{}: missing; settings unknown, the directory name stands for the model", p.display()));
+            warnings.push(format!(
+                "{}: missing; settings unknown, the directory name stands for the model",
+                p.display()
+            ));
             Ok(RunInfo::default())
         }
         Err(e) => Err(ReportError::io(p, e)),
@@ -91,7 +104,12 @@ fn read_manifest(dir: &Path, warnings: &mut Vec<String>) -> Result<RunInfo> {
 
 fn read_summary(p: &Path) -> Result<Option<Summary>> {
     match std::fs::read_to_string(p) {
-        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|source| ReportError::Summary { path: p.into(), source }),
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|source| ReportError::Summary {
+                path: p.into(),
+                source,
+            }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(ReportError::io(p, e)),
     }
@@ -101,8 +119,12 @@ fn read_summary(p: &Path) -> Result<Option<Summary>> {
 /// is skipped with a warning. A broken line anywhere else is an error.
 pub fn read_samples(p: &Path, warnings: &mut Vec<String>) -> Result<Vec<SampleRecord>> {
     let text = std::fs::read_to_string(p).map_err(|e| ReportError::io(p, e))?;
-    let lines: Vec<(usize, &str)> =
-        text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, l)| (i + 1, l)).collect();
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .collect();
     let mut by_key: BTreeMap<(Lang, String, u32), usize> = BTreeMap::new();
     let mut records: Vec<SampleRecord> = Vec::with_capacity(lines.len());
     let mut replaced = 0usize;
@@ -110,11 +132,19 @@ pub fn read_samples(p: &Path, warnings: &mut Vec<String>) -> Result<Vec<SampleRe
         let r: SampleRecord = match serde_json::from_str(l) {
             Ok(r) => r,
             Err(source) if pos + 1 == lines.len() => {
-                warnings.push(format!("{}: line {line}: torn last line skipped ({source})", p.display()));
+                warnings.push(format!(
+                    "{}: line {line}: torn last line skipped ({source})",
+                    p.display()
+                ));
                 break;
             }
             Err(source) => {
-                return Err(ReportError::Record { path: p.into(), line, id: id_hint(l), source });
+                return Err(ReportError::Record {
+                    path: p.into(),
+                    line,
+                    id: id_hint(l),
+                    source,
+                });
             }
         };
         match by_key.get(&r.key()) {
@@ -129,7 +159,10 @@ pub fn read_samples(p: &Path, warnings: &mut Vec<String>) -> Result<Vec<SampleRe
         }
     }
     if replaced > 0 {
-        warnings.push(format!("{}: {replaced} sample(s) written more than once; the last one counts", p.display()));
+        warnings.push(format!(
+            "{}: {replaced} sample(s) written more than once; the last one counts",
+            p.display()
+        ));
     }
     Ok(records)
 }
@@ -142,19 +175,28 @@ fn id_hint(line: &str) -> String {
 }
 
 /// Write a run directory; used by tests here and in other crates to build fixtures.
-pub fn write_run_dir(dir: &Path, info: &RunInfo, records: &[SampleRecord], with_summary: bool) -> Result<()> {
+pub fn write_run_dir(
+    dir: &Path,
+    info: &RunInfo,
+    records: &[SampleRecord],
+    with_summary: bool,
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
     let manifest = serde_json::to_string_pretty(info).expect("RunInfo serialises");
-    std::fs::write(dir.join("manifest.json"), manifest).map_err(|e| ReportError::io(dir.join("manifest.json"), e))?;
+    std::fs::write(dir.join("manifest.json"), manifest)
+        .map_err(|e| ReportError::io(dir.join("manifest.json"), e))?;
     let mut lines = String::new();
     for r in records {
         lines.push_str(&serde_json::to_string(r).expect("SampleRecord serialises"));
         lines.push('\n');
     }
-    std::fs::write(dir.join("samples.jsonl"), lines).map_err(|e| ReportError::io(dir.join("samples.jsonl"), e))?;
+    std::fs::write(dir.join("samples.jsonl"), lines)
+        .map_err(|e| ReportError::io(dir.join("samples.jsonl"), e))?;
     if with_summary {
-        let s = serde_json::to_string_pretty(&Summary::from_records(records)).expect("Summary serialises");
-        std::fs::write(dir.join("summary.json"), s).map_err(|e| ReportError::io(dir.join("summary.json"), e))?;
+        let s = serde_json::to_string_pretty(&Summary::from_records(records))
+            .expect("Summary serialises");
+        std::fs::write(dir.join("summary.json"), s)
+            .map_err(|e| ReportError::io(dir.join("summary.json"), e))?;
     }
     Ok(())
 }

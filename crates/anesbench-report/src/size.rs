@@ -52,7 +52,10 @@ pub fn known_size(name: &str) -> Option<Option<f64>> {
     if let Some((_, s)) = KNOWN.iter().find(|(k, _)| *k == base) {
         return Some(*s);
     }
-    UNKNOWN_PREFIXES.iter().any(|p| base.starts_with(p)).then_some(None)
+    UNKNOWN_PREFIXES
+        .iter()
+        .any(|p| base.starts_with(p))
+        .then_some(None)
 }
 
 /// The name without an `org/` prefix or a `.gguf` suffix.
@@ -64,7 +67,9 @@ fn base_name(name: &str) -> &str {
 /// Parse a size from a model name: the first token like `7B`, `1.5B`, `270m` or `8x7B`
 /// between separators (`-`, `_`, `/`, `:`, `.` not inside a number).
 pub fn parse_size_from_name(name: &str) -> Option<f64> {
-    base_name(name).split(['-', '_', '/', ':', ' ']).find_map(parse_size_token)
+    base_name(name)
+        .split(['-', '_', '/', ':', ' '])
+        .find_map(parse_size_token)
 }
 
 /// `7B` -> 7, `270m` -> 0.27, `8x7B` -> 56, `1.5b` -> 1.5; anything else -> None.
@@ -84,7 +89,9 @@ pub fn parse_size_token(tok: &str) -> Option<f64> {
 }
 
 fn parse_number(s: &str) -> Option<f64> {
-    let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.') && s.starts_with(|c: char| c.is_ascii_digit());
+    let ok = !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && s.starts_with(|c: char| c.is_ascii_digit());
     if ok {
         s.parse().ok()
     } else {
@@ -130,26 +137,46 @@ impl SizeMap {
             if l.is_empty() || l.starts_with('#') {
                 continue;
             }
-            let bad = |message: String| ReportError::SizeMap { path: path.into(), line: i + 1, message };
-            let (k, v) = l.rsplit_once('\t').ok_or_else(|| bad("expected `model<TAB>billions`".into()))?;
-            let b = parse_size_value(v.trim())
-                .ok_or_else(|| bad(format!("size `{}` is not a number of billions (e.g. 7, 0.27, 270M)", v.trim())))?;
+            let bad = |message: String| ReportError::SizeMap {
+                path: path.into(),
+                line: i + 1,
+                message,
+            };
+            let (k, v) = l
+                .rsplit_once('\t')
+                .ok_or_else(|| bad("expected `model<TAB>billions`".into()))?;
+            let b = parse_size_value(v.trim()).ok_or_else(|| {
+                bad(format!(
+                    "size `{}` is not a number of billions (e.g. 7, 0.27, 270M)",
+                    v.trim()
+                ))
+            })?;
             m.insert(k.trim().to_string(), b);
         }
         Ok(SizeMap(m))
     }
 
     pub fn get(&self, model: &str) -> Option<f64> {
-        self.0.get(model).or_else(|| self.0.get(base_name(model))).copied()
+        self.0
+            .get(model)
+            .or_else(|| self.0.get(base_name(model)))
+            .copied()
     }
 }
 
 fn parse_size_value(s: &str) -> Option<f64> {
-    s.parse::<f64>().ok().filter(|v| *v > 0.0).or_else(|| parse_size_token(s))
+    s.parse::<f64>()
+        .ok()
+        .filter(|v| *v > 0.0)
+        .or_else(|| parse_size_token(s))
 }
 
 /// Resolve a model's size: manifest, then the mapping file, then [`KNOWN`], then the name.
-pub fn resolve_size(model: &str, manifest: Option<f64>, map: Option<&SizeMap>) -> (Option<f64>, Option<SizeSource>) {
+pub fn resolve_size(
+    model: &str,
+    manifest: Option<f64>,
+    map: Option<&SizeMap>,
+) -> (Option<f64>, Option<SizeSource>) {
     if let Some(b) = manifest.filter(|b| *b > 0.0) {
         return (Some(b), Some(SizeSource::Manifest));
     }
@@ -201,13 +228,25 @@ mod tests {
 
     #[test]
     fn resolution_order_and_known_table() {
-        assert_eq!(resolve_size("Qwen2.5-7B", Some(7.6), None), (Some(7.6), Some(SizeSource::Manifest)));
-        assert_eq!(resolve_size("Llama-4-Scout-17B-16E-Instruct", None, None), (Some(109.0), Some(SizeSource::Known)));
+        assert_eq!(
+            resolve_size("Qwen2.5-7B", Some(7.6), None),
+            (Some(7.6), Some(SizeSource::Manifest))
+        );
+        assert_eq!(
+            resolve_size("Llama-4-Scout-17B-16E-Instruct", None, None),
+            (Some(109.0), Some(SizeSource::Known))
+        );
         assert_eq!(resolve_size("gpt-4o", None, None), (None, None));
         assert_eq!(resolve_size("claude-3-5-sonnet", None, None), (None, None));
         let map = SizeMap([("gpt-4o".to_string(), 200.0)].into());
-        assert_eq!(resolve_size("gpt-4o", None, Some(&map)), (Some(200.0), Some(SizeSource::Mapping)));
-        assert_eq!(resolve_size("gemma-3-1b-it", None, None), (Some(1.0), Some(SizeSource::Name)));
+        assert_eq!(
+            resolve_size("gpt-4o", None, Some(&map)),
+            (Some(200.0), Some(SizeSource::Mapping))
+        );
+        assert_eq!(
+            resolve_size("gemma-3-1b-it", None, None),
+            (Some(1.0), Some(SizeSource::Name))
+        );
     }
 
     #[test]

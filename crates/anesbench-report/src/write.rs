@@ -19,7 +19,11 @@ pub struct ReportOptions {
 }
 
 /// Draw every figure the points allow; the others come back with the reason.
-pub fn render_figures(pts: &[ModelPoint], dir: Option<&Path>, png: bool) -> Result<Vec<RenderedFigure>> {
+pub fn render_figures(
+    pts: &[ModelPoint],
+    dir: Option<&Path>,
+    png: bool,
+) -> Result<Vec<RenderedFigure>> {
     let mut out = Vec::new();
     for kind in FigureKind::ALL {
         let mut f = RenderedFigure {
@@ -54,13 +58,20 @@ pub fn render_figures(pts: &[ModelPoint], dir: Option<&Path>, png: bool) -> Resu
 }
 
 /// Write `report.<ext>` for each format and `figures/`; returns the files written.
-pub fn write_report(runs: &[RunDir], sizes: Option<&SizeMap>, opts: &ReportOptions) -> Result<Vec<PathBuf>> {
+pub fn write_report(
+    runs: &[RunDir],
+    sizes: Option<&SizeMap>,
+    opts: &ReportOptions,
+) -> Result<Vec<PathBuf>> {
     let report = Report::new(runs, sizes);
     let pts: Vec<ModelPoint> = report.runs.iter().map(ModelPoint::from_run).collect();
     let fig_dir = opts.out_dir.join("figures");
     std::fs::create_dir_all(&fig_dir).map_err(|e| ReportError::io(&fig_dir, e))?;
     let figures = render_figures(&pts, Some(&fig_dir), opts.png)?;
-    let mut written: Vec<PathBuf> = figures.iter().filter_map(|f| f.file.as_ref().map(|p| opts.out_dir.join(p))).collect();
+    let mut written: Vec<PathBuf> = figures
+        .iter()
+        .filter_map(|f| f.file.as_ref().map(|p| opts.out_dir.join(p)))
+        .collect();
     for format in &opts.formats {
         let ex = format.exporter();
         let text = ex.render(&report, &figures)?;

@@ -18,7 +18,13 @@ fn runs(root: &std::path::Path) -> Vec<RunDir> {
         .iter()
         .map(|(dir, model, skill, salt, tok)| {
             let p = root.join(dir);
-            let recs = synthetic_records(30, *skill, *salt, &[Lang::En, Lang::Zh], [*tok, tok * 2, tok * 3]);
+            let recs = synthetic_records(
+                30,
+                *skill,
+                *salt,
+                &[Lang::En, Lang::Zh],
+                [*tok, tok * 2, tok * 3],
+            );
             write_run_dir(&p, &run_info(model, None), &recs, *dir != "mid").unwrap();
             RunDir::open(&p).unwrap()
         })
@@ -42,7 +48,11 @@ fn markdown_csv_json_html_and_figures() {
     let d = tempfile::tempdir().unwrap();
     let runs = runs(d.path());
     let out = d.path().join("report");
-    let opts = ReportOptions { out_dir: out.clone(), formats: Format::parse_list("md,csv,json,html").unwrap(), png: true };
+    let opts = ReportOptions {
+        out_dir: out.clone(),
+        formats: Format::parse_list("md,csv,json,html").unwrap(),
+        png: true,
+    };
     let written = write_report(&runs, None, &opts).unwrap();
     for f in ["report.md", "report.csv", "report.json", "report.html"] {
         assert!(written.contains(&out.join(f)), "{f} in {written:?}");
@@ -63,9 +73,13 @@ fn markdown_csv_json_html_and_figures() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_eq!(html.matches("<svg").count(), 4);
     for external in ["<script", "<link", "src=\"http", "href=\"http", "@import"] {
-        assert!(!html.contains(external), "HTML must be self-contained: {external}");
+        assert!(
+            !html.contains(external),
+            "HTML must be self-contained: {external}"
+        );
     }
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["runs"].as_array().unwrap().len(), 3);
     assert_eq!(json["runs"][1]["param_count_b"], 7.0);
     assert_eq!(json["figures"][1]["kind"], "scale");
@@ -83,17 +97,27 @@ fn torn_last_line_and_missing_summary_are_tolerated_but_a_broken_middle_line_is_
     let run = RunDir::open(&p).unwrap();
     assert_eq!(run.records.len(), 15);
     assert_eq!(run.summary.samples, 15);
-    assert!(run.warnings.iter().any(|w| w.contains("torn last line")), "{:?}", run.warnings);
+    assert!(
+        run.warnings.iter().any(|w| w.contains("torn last line")),
+        "{:?}",
+        run.warnings
+    );
 
     let mut lines: Vec<&str> = text.lines().collect();
     lines.insert(3, "{\"id\": \"1-9\", \"lang\": 7}");
     std::fs::write(p.join("samples.jsonl"), lines.join("\n")).unwrap();
     let e = RunDir::open(&p).unwrap_err().to_string();
-    assert!(e.contains("samples.jsonl: line 4") && e.contains("id \"1-9\""), "{e}");
+    assert!(
+        e.contains("samples.jsonl: line 4") && e.contains("id \"1-9\""),
+        "{e}"
+    );
 
     let empty = d.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    assert!(RunDir::open(&empty).unwrap_err().to_string().contains("not a run directory"));
+    assert!(RunDir::open(&empty)
+        .unwrap_err()
+        .to_string()
+        .contains("not a run directory"));
 }
 
 #[test]

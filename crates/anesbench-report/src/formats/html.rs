@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use super::text::{ci, opt_num, overview, pct, settings, CELL_HEADER, LENGTH_HEADER, OVERVIEW_HEADER};
+use super::text::{
+    ci, opt_num, overview, pct, settings, CELL_HEADER, LENGTH_HEADER, OVERVIEW_HEADER,
+};
 use super::{Exporter, RenderedFigure};
 use crate::error::Result;
 use crate::model::{lang_name, level_name, Report};
@@ -66,8 +68,17 @@ impl Exporter for HtmlExporter {
         );
         table(&mut o, &OVERVIEW_HEADER, report.runs.iter().map(overview));
         for r in &report.runs {
-            let _ = writeln!(o, "<h2>{} <code>{}</code></h2>", escape(&r.model), escape(&r.name));
-            table(&mut o, &["Setting", "Value"], settings(r).into_iter().map(|(k, v)| vec![k.to_string(), v]));
+            let _ = writeln!(
+                o,
+                "<h2>{} <code>{}</code></h2>",
+                escape(&r.model),
+                escape(&r.name)
+            );
+            table(
+                &mut o,
+                &["Setting", "Value"],
+                settings(r).into_iter().map(|(k, v)| vec![k.to_string(), v]),
+            );
             o.push_str("<h3>Accuracy by level and language</h3>\n");
             table(
                 &mut o,
@@ -113,7 +124,12 @@ impl Exporter for HtmlExporter {
             match (&f.svg, &f.skipped) {
                 (Some(svg), _) => o.push_str(inline_svg(svg)),
                 (None, Some(why)) => {
-                    let _ = write!(o, "<p><em>{} not drawn: {}.</em></p>", escape(&f.title), escape(why));
+                    let _ = write!(
+                        o,
+                        "<p><em>{} not drawn: {}.</em></p>",
+                        escape(&f.title),
+                        escape(why)
+                    );
                 }
                 (None, None) => {}
             }

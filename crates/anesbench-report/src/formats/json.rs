@@ -21,7 +21,8 @@ impl Exporter for JsonExporter {
     }
 
     fn render(&self, report: &Report, figures: &[RenderedFigure]) -> Result<String> {
-        let mut s = serde_json::to_string_pretty(&JsonReport { report, figures }).expect("report serialises");
+        let mut s = serde_json::to_string_pretty(&JsonReport { report, figures })
+            .expect("report serialises");
         s.push('\n');
         Ok(s)
     }

@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use super::text::{ci, opt_num, overview, pct, settings, CELL_HEADER, LENGTH_HEADER, OVERVIEW_HEADER};
+use super::text::{
+    ci, opt_num, overview, pct, settings, CELL_HEADER, LENGTH_HEADER, OVERVIEW_HEADER,
+};
 use super::{Exporter, RenderedFigure};
 use crate::error::Result;
 use crate::model::{lang_name, level_name, Report};

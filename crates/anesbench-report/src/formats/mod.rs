@@ -68,7 +68,9 @@ impl Format {
             }
         }
         if out.is_empty() {
-            return Err(ReportError::Invalid("--format: empty list (hint: md,html,csv,json)".into()));
+            return Err(ReportError::Invalid(
+                "--format: empty list (hint: md,html,csv,json)".into(),
+            ));
         }
         Ok(out)
     }
@@ -82,7 +84,9 @@ impl FromStr for Format {
             "html" => Ok(Format::Html),
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
-            other => Err(ReportError::Invalid(format!("--format: unknown format `{other}` (expected md, html, csv or json)"))),
+            other => Err(ReportError::Invalid(format!(
+                "--format: unknown format `{other}` (expected md, html, csv or json)"
+            ))),
         }
     }
 }

@@ -41,7 +41,13 @@ pub fn trim_num(b: f64) -> String {
 /// The settings block as (name, value) pairs, identical in every format.
 pub fn settings(r: &RunReport) -> Vec<(&'static str, String)> {
     let s = &r.settings;
-    let or_dash = |v: &str| if v.is_empty() { "-".to_string() } else { v.to_string() };
+    let or_dash = |v: &str| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.to_string()
+        }
+    };
     vec![
         ("model", or_dash(&r.model)),
         ("size", size(r)),
@@ -51,17 +57,28 @@ pub fn settings(r: &RunReport) -> Vec<(&'static str, String)> {
         ("samples per item", s.samples_per_item.to_string()),
         ("solver", or_dash(&s.solver)),
         ("dataset", or_dash(&s.dataset_source)),
-        ("dataset fingerprint", or_dash(&s.dataset_fingerprint.chars().take(16).collect::<String>())),
+        (
+            "dataset fingerprint",
+            or_dash(&s.dataset_fingerprint.chars().take(16).collect::<String>()),
+        ),
         ("tool version", or_dash(&s.tool_version)),
         ("started", or_dash(&s.started_at)),
-        ("finished", s.finished_at.clone().unwrap_or_else(|| "(not finished)".into())),
+        (
+            "finished",
+            s.finished_at
+                .clone()
+                .unwrap_or_else(|| "(not finished)".into()),
+        ),
         ("items / samples", format!("{} / {}", r.items, r.samples)),
     ]
 }
 
 /// Row of the cross-run summary: overall, per level, per language accuracy.
 pub fn overview(r: &RunReport) -> Vec<String> {
-    let acc = |lang: &str, level: &str| r.cell(lang, level).map_or_else(|| "-".into(), |c| pct(c.accuracy));
+    let acc = |lang: &str, level: &str| {
+        r.cell(lang, level)
+            .map_or_else(|| "-".into(), |c| pct(c.accuracy))
+    };
     vec![
         r.model.clone(),
         size(r),
@@ -74,8 +91,31 @@ pub fn overview(r: &RunReport) -> Vec<String> {
     ]
 }
 
-pub const OVERVIEW_HEADER: [&str; 8] =
-    ["Model", "Size", "Overall %", "System 1 %", "System 1.x %", "System 2 %", "English %", "Chinese %"];
-pub const CELL_HEADER: [&str; 9] =
-    ["Language", "Level", "n", "Correct", "Accuracy %", "95% CI", "No answer", "Truncated", "Errors"];
-pub const LENGTH_HEADER: [&str; 5] = ["Level", "n", "Mean tokens", "Median tokens", "Mean reasoning tokens"];
+pub const OVERVIEW_HEADER: [&str; 8] = [
+    "Model",
+    "Size",
+    "Overall %",
+    "System 1 %",
+    "System 1.x %",
+    "System 2 %",
+    "English %",
+    "Chinese %",
+];
+pub const CELL_HEADER: [&str; 9] = [
+    "Language",
+    "Level",
+    "n",
+    "Correct",
+    "Accuracy %",
+    "95% CI",
+    "No answer",
+    "Truncated",
+    "Errors",
+];
+pub const LENGTH_HEADER: [&str; 5] = [
+    "Level",
+    "n",
+    "Mean tokens",
+    "Median tokens",
+    "Mean reasoning tokens",
+];

@@ -12,9 +12,17 @@ use crate::points::ModelPoint;
 
 /// Viridis-like ramp between three anchors, `t` in [0, 1].
 fn ramp(t: f64) -> RGBColor {
-    const A: [(f64, f64, f64); 3] = [(68.0, 1.0, 84.0), (33.0, 145.0, 140.0), (220.0, 200.0, 30.0)];
+    const A: [(f64, f64, f64); 3] = [
+        (68.0, 1.0, 84.0),
+        (33.0, 145.0, 140.0),
+        (220.0, 200.0, 30.0),
+    ];
     let t = t.clamp(0.0, 1.0) * 2.0;
-    let (i, f) = if t >= 2.0 { (1, 1.0) } else { (t.floor() as usize, t.fract()) };
+    let (i, f) = if t >= 2.0 {
+        (1, 1.0)
+    } else {
+        (t.floor() as usize, t.fract())
+    };
     let (a, b) = (A[i], A[i + 1]);
     let mix = |x: f64, y: f64| (x + (y - x) * f).round() as u8;
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
@@ -24,22 +32,46 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, pts: &[ModelPoint
 where
     DB::ErrorType: 'static,
 {
-    let sizes: Vec<f64> = pts.iter().filter_map(|p| p.size_b).filter(|b| *b > 0.0).map(f64::log10).collect();
-    let (smin, smax) = sizes.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let sizes: Vec<f64> = pts
+        .iter()
+        .filter_map(|p| p.size_b)
+        .filter(|b| *b > 0.0)
+        .map(f64::log10)
+        .collect();
+    let (smin, smax) = sizes
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
     let colour = |p: &ModelPoint| match p.size_b.filter(|b| *b > 0.0) {
         Some(b) if smax > smin => ramp((b.log10() - smin) / (smax - smin)),
         Some(_) => ramp(0.5),
         None => RGBColor(150, 150, 150),
     };
-    let xs = pts.iter().flat_map(|p| p.mean_tokens.iter().flatten().filter(|t| **t > 0.0).map(|t| t.log10()));
+    let xs = pts.iter().flat_map(|p| {
+        p.mean_tokens
+            .iter()
+            .flatten()
+            .filter(|t| **t > 0.0)
+            .map(|t| t.log10())
+    });
     let (xlo, xhi) = padded(xs, 0.15, -1.0, 7.0);
     // Room on the right for the point labels.
-    let xhi = if pts.len() <= 12 { xhi + 0.45 * (xhi - xlo) } else { xhi };
-    let ys = pts.iter().flat_map(|p| p.levels.iter().flatten().map(|s| s.value));
+    let xhi = if pts.len() <= 12 {
+        xhi + 0.45 * (xhi - xlo)
+    } else {
+        xhi
+    };
+    let ys = pts
+        .iter()
+        .flat_map(|p| p.levels.iter().flatten().map(|s| s.value));
     let (ylo, yhi) = padded(ys, 0.08, 0.0, 1.0);
     let h = root.dim_in_pixel().1;
     let (titled, foot) = root.split_vertically(h - 24);
-    let body = titled.titled("Accuracy against mean output length (CoT length)", (FONT_FAMILY, 18))?;
+    let body = titled.titled(
+        "Accuracy against mean output length (CoT length)",
+        (FONT_FAMILY, 18),
+    )?;
     let label_points = pts.len() <= 12;
     for (j, panel) in body.split_evenly((1, 3)).iter().enumerate() {
         let mut chart = ChartBuilder::on(panel)
@@ -68,12 +100,22 @@ where
                 Some((t.log10(), p.levels[j]?.value, p))
             })
             .collect();
-        chart.draw_series(here.iter().map(|(x, y, p)| Circle::new((*x, *y), 6, colour(p).filled())))?;
-        chart.draw_series(here.iter().map(|(x, y, _)| Circle::new((*x, *y), 6, BLACK.mix(0.5).stroke_width(1))))?;
+        chart.draw_series(
+            here.iter()
+                .map(|(x, y, p)| Circle::new((*x, *y), 6, colour(p).filled())),
+        )?;
+        chart.draw_series(
+            here.iter()
+                .map(|(x, y, _)| Circle::new((*x, *y), 6, BLACK.mix(0.5).stroke_width(1))),
+        )?;
         if label_points {
-            chart.draw_series(
-                here.iter().map(|(x, y, p)| Text::new(format!("  {}", p.label), (*x, *y), text_at(11, HPos::Left, VPos::Center))),
-            )?;
+            chart.draw_series(here.iter().map(|(x, y, p)| {
+                Text::new(
+                    format!("  {}", p.label),
+                    (*x, *y),
+                    text_at(11, HPos::Left, VPos::Center),
+                )
+            }))?;
         }
     }
     let note = if sizes.is_empty() {

@@ -9,8 +9,10 @@ use super::DrawResult;
 use crate::points::ModelPoint;
 
 fn rows(pts: &[ModelPoint]) -> Vec<(&str, f64, f64)> {
-    let mut r: Vec<(&str, f64, f64)> =
-        pts.iter().filter_map(|p| Some((p.label.as_str(), p.en?.value, p.zh?.value))).collect();
+    let mut r: Vec<(&str, f64, f64)> = pts
+        .iter()
+        .filter_map(|p| Some((p.label.as_str(), p.en?.value, p.zh?.value)))
+        .collect();
     // Best English score at the top: rows are drawn bottom-up.
     r.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)));
     r
@@ -27,12 +29,23 @@ where
     let rows = rows(pts);
     let n = rows.len();
     let amcqa = pts.iter().any(|p| p.zh_is_amcqa);
-    let zh_name = if amcqa { "Chinese (AMCQA, published)" } else { "Chinese" };
-    let en_name = if amcqa { "English (AnesBench)" } else { "English" };
+    let zh_name = if amcqa {
+        "Chinese (AMCQA, published)"
+    } else {
+        "Chinese"
+    };
+    let en_name = if amcqa {
+        "English (AnesBench)"
+    } else {
+        "English"
+    };
     let (xlo, xhi) = padded(rows.iter().flat_map(|r| [r.1, r.2]), 0.04, 0.0, 1.0);
     let longest = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(4) as u32;
     let mut chart = ChartBuilder::on(root)
-        .caption("Language transfer: English \u{2192} Chinese accuracy", (FONT_FAMILY, 18))
+        .caption(
+            "Language transfer: English \u{2192} Chinese accuracy",
+            (FONT_FAMILY, 18),
+        )
         .margin(14)
         .x_label_area_size(40)
         .y_label_area_size((longest * 7 + 16).min(320))
@@ -69,15 +82,26 @@ where
         let dir = if zh >= en { -1 } else { 1 };
         if (zh - en).abs() > 0.004 {
             chart.draw_series([EmptyElement::at((zh, y))
-                + Polygon::new(vec![(dir * 6, 0), (dir * 15, -5), (dir * 15, 5)], c.filled())])?;
+                + Polygon::new(
+                    vec![(dir * 6, 0), (dir * 15, -5), (dir * 15, 5)],
+                    c.filled(),
+                )])?;
         }
     }
     chart
-        .draw_series(rows.iter().enumerate().map(|(i, r)| Circle::new((r.1, i as f64), 5, en_c.filled())))?
+        .draw_series(
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| Circle::new((r.1, i as f64), 5, en_c.filled())),
+        )?
         .label(en_name)
         .legend(move |(x, y)| Circle::new((x + 8, y), 5, en_c.filled()));
     chart
-        .draw_series(rows.iter().enumerate().map(|(i, r)| Circle::new((r.2, i as f64), 5, zh_c.stroke_width(2))))?
+        .draw_series(
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| Circle::new((r.2, i as f64), 5, zh_c.stroke_width(2))),
+        )?
         .label(zh_name)
         .legend(move |(x, y)| Circle::new((x + 8, y), 5, zh_c.stroke_width(2)));
     chart

@@ -12,9 +12,15 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, pts: &[ModelPoint
 where
     DB::ErrorType: 'static,
 {
-    let pts: Vec<&ModelPoint> = pts.iter().filter(|p| p.levels.iter().any(Option::is_some)).collect();
+    let pts: Vec<&ModelPoint> = pts
+        .iter()
+        .filter(|p| p.levels.iter().any(Option::is_some))
+        .collect();
     let mut chart = ChartBuilder::on(root)
-        .caption("Accuracy per cognitive level (95% Wilson intervals)", (FONT_FAMILY, 18))
+        .caption(
+            "Accuracy per cognitive level (95% Wilson intervals)",
+            (FONT_FAMILY, 18),
+        )
         .margin(14)
         .x_label_area_size(36)
         .y_label_area_size(60)

@@ -36,7 +36,12 @@ pub enum FigureKind {
 }
 
 impl FigureKind {
-    pub const ALL: [FigureKind; 4] = [FigureKind::Levels, FigureKind::Scale, FigureKind::Lang, FigureKind::Cot];
+    pub const ALL: [FigureKind; 4] = [
+        FigureKind::Levels,
+        FigureKind::Scale,
+        FigureKind::Lang,
+        FigureKind::Cot,
+    ];
 
     /// File stem of the figure (`figures/<id>.svg`).
     pub fn id(self) -> &'static str {
@@ -60,9 +65,8 @@ impl FigureKind {
     /// Why the figure cannot be drawn from these points, if it cannot.
     pub fn unavailable(self, pts: &[ModelPoint]) -> Option<String> {
         match self {
-            FigureKind::Levels => {
-                (!pts.iter().any(|p| p.levels.iter().any(Option::is_some))).then(|| "no level scores".to_string())
-            }
+            FigureKind::Levels => (!pts.iter().any(|p| p.levels.iter().any(Option::is_some)))
+                .then(|| "no level scores".to_string()),
             FigureKind::Scale => {
                 let a = scale_analysis(pts);
                 a.fits.iter().all(Option::is_none).then(|| {
@@ -71,8 +75,10 @@ impl FigureKind {
             }
             FigureKind::Lang => (!pts.iter().any(|p| p.en.is_some() && p.zh.is_some()))
                 .then(|| "needs a run with both English and Chinese items".to_string()),
-            FigureKind::Cot => (!pts.iter().any(|p| p.mean_tokens.iter().any(Option::is_some)))
-                .then(|| "no completion token counts recorded".to_string()),
+            FigureKind::Cot => (!pts
+                .iter()
+                .any(|p| p.mean_tokens.iter().any(Option::is_some)))
+            .then(|| "no completion token counts recorded".to_string()),
         }
     }
 
@@ -85,7 +91,11 @@ impl FigureKind {
         }
     }
 
-    fn draw<DB: DrawingBackend>(self, root: &DrawingArea<DB, Shift>, pts: &[ModelPoint]) -> DrawResult
+    fn draw<DB: DrawingBackend>(
+        self,
+        root: &DrawingArea<DB, Shift>,
+        pts: &[ModelPoint],
+    ) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
@@ -102,7 +112,10 @@ impl FigureKind {
 }
 
 fn plot_err(kind: FigureKind, e: impl std::fmt::Display) -> ReportError {
-    ReportError::Plot { figure: kind.id().into(), message: e.to_string() }
+    ReportError::Plot {
+        figure: kind.id().into(),
+        message: e.to_string(),
+    }
 }
 
 /// Draw a figure as an SVG document.
@@ -126,12 +139,18 @@ pub fn render_png(kind: FigureKind, pts: &[ModelPoint], path: &Path) -> Result<(
         return Err(plot_err(kind, why));
     }
     let root = BitMapBackend::new(path, kind.size(pts)).into_drawing_area();
-    kind.draw(&root, pts).map_err(|e| plot_err(kind, format!("{}: {e}", path.display())))
+    kind.draw(&root, pts)
+        .map_err(|e| plot_err(kind, format!("{}: {e}", path.display())))
 }
 
 /// Write `<stem>.svg` or `.png` depending on the extension of `path`.
 pub fn render_to_file(kind: FigureKind, pts: &[ModelPoint], path: &Path) -> Result<()> {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("png") => render_png(kind, pts, path),
         Some("svg") => {
             let svg = render_svg(kind, pts)?;

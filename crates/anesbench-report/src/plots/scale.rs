@@ -40,12 +40,18 @@ pub fn scale_analysis(pts: &[ModelPoint]) -> ScaleAnalysis {
         }
     }
     let fits = [0, 1, 2].map(|j| {
-        let (xs, ys): (Vec<f64>, Vec<f64>) =
-            sized.iter().filter_map(|(x, p)| p.levels[j].map(|s| (*x, s.value))).unzip();
+        let (xs, ys): (Vec<f64>, Vec<f64>) = sized
+            .iter()
+            .filter_map(|(x, p)| p.levels[j].map(|s| (*x, s.value)))
+            .unzip();
         fit_line(&xs, &ys)
     });
     let x_range = (!sized.is_empty()).then(|| {
-        sized.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (x, _)| (a.min(*x), b.max(*x)))
+        sized
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (x, _)| {
+                (a.min(*x), b.max(*x))
+            })
     });
     let gap = |x: f64| match (&fits[0], &fits[2]) {
         (Some(a), Some(c)) => Some(a.at(x) - c.at(x)),
@@ -81,7 +87,9 @@ impl ScaleAnalysis {
                 })
             })
             .collect();
-        if let (Some((lo, hi)), Some(g0), Some(g1)) = (self.x_range, self.gap_at_min, self.gap_at_max) {
+        if let (Some((lo, hi)), Some(g0), Some(g1)) =
+            (self.x_range, self.gap_at_min, self.gap_at_max)
+        {
             out.push(format!(
                 "System 1 - System 2 gap of the fitted lines: {:.3} at {}, {:.3} at {}",
                 g0,
@@ -91,7 +99,11 @@ impl ScaleAnalysis {
             ));
         }
         if !self.left_out.is_empty() {
-            out.push(format!("{} model(s) of unknown size left out: {}", self.left_out.len(), self.left_out.join(", ")));
+            out.push(format!(
+                "{} model(s) of unknown size left out: {}",
+                self.left_out.len(),
+                self.left_out.join(", ")
+            ));
         }
         out
     }
@@ -105,15 +117,22 @@ where
     let (xmin, xmax) = a.x_range.unwrap_or((0.0, 1.0));
     let span = (xmax - xmin).max(0.5);
     let xr = (xmin - 0.06 * span, xmax + 0.06 * span);
-    let sized: Vec<(f64, &ModelPoint)> =
-        pts.iter().filter_map(|p| p.size_b.filter(|b| *b > 0.0).map(|b| (b.log10(), p))).collect();
-    let ys = sized.iter().flat_map(|(_, p)| p.levels.iter().flatten().map(|s| s.value));
+    let sized: Vec<(f64, &ModelPoint)> = pts
+        .iter()
+        .filter_map(|p| p.size_b.filter(|b| *b > 0.0).map(|b| (b.log10(), p)))
+        .collect();
+    let ys = sized
+        .iter()
+        .flat_map(|(_, p)| p.levels.iter().flatten().map(|s| s.value));
     let (ylo, yhi) = padded(ys, 0.05, 0.0, 1.0);
     let (ylo, yhi) = ((ylo * 10.0).floor() / 10.0, (yhi * 10.0).ceil() / 10.0);
 
     let (main, foot) = root.split_vertically(root.dim_in_pixel().1 - 26);
     let mut chart = ChartBuilder::on(&main)
-        .caption("Accuracy against model size (least-squares fit per level)", (FONT_FAMILY, 18))
+        .caption(
+            "Accuracy against model size (least-squares fit per level)",
+            (FONT_FAMILY, 18),
+        )
         .margin(14)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -134,19 +153,36 @@ where
 
     for (j, level) in Level::ALL.iter().enumerate() {
         let c = LEVEL_COLORS[j];
-        let pts_j: Vec<(f64, f64)> = sized.iter().filter_map(|(x, p)| p.levels[j].map(|s| (*x, s.value))).collect();
+        let pts_j: Vec<(f64, f64)> = sized
+            .iter()
+            .filter_map(|(x, p)| p.levels[j].map(|s| (*x, s.value)))
+            .collect();
         let st = c.mix(0.8).filled();
         match j {
             0 => chart.draw_series(pts_j.iter().map(|&p| Circle::new(p, 4, st)))?,
             1 => chart.draw_series(pts_j.iter().map(|&p| TriangleMarker::new(p, 5, st)))?,
-            _ => chart.draw_series(pts_j.iter().map(|&p| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], st)))?,
+            _ => chart.draw_series(
+                pts_j
+                    .iter()
+                    .map(|&p| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], st)),
+            )?,
         };
         if let Some(f) = a.fits[j] {
-            let label = format!("{}: {:+.3} per decade (R\u{b2}={:.2})", level.name(), f.slope, f.r2);
+            let label = format!(
+                "{}: {:+.3} per decade (R\u{b2}={:.2})",
+                level.name(),
+                f.slope,
+                f.r2
+            );
             chart
-                .draw_series(LineSeries::new([(xmin, f.at(xmin)), (xmax, f.at(xmax))], c.stroke_width(2)))?
+                .draw_series(LineSeries::new(
+                    [(xmin, f.at(xmin)), (xmax, f.at(xmax))],
+                    c.stroke_width(2),
+                ))?
                 .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
         }
     }
 
@@ -178,7 +214,12 @@ where
     let note = if a.left_out.is_empty() {
         format!("{} models; \u{394}: System 1 minus System 2 on the fitted lines at the smallest and largest size", a.models)
     } else {
-        format!("{} models fitted; {} of unknown size left out ({})", a.models, a.left_out.len(), a.left_out.join(", "))
+        format!(
+            "{} models fitted; {} of unknown size left out ({})",
+            a.models,
+            a.left_out.len(),
+            a.left_out.join(", ")
+        )
     };
     foot.draw_text(&note, &text(12), (16, 4))?;
     Ok(())

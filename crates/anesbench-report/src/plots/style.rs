@@ -34,7 +34,11 @@ pub fn series(i: usize) -> RGBColor {
 }
 
 /// System 1, 1.x, 2.
-pub const LEVEL_COLORS: [RGBColor; 3] = [RGBColor(0, 114, 178), RGBColor(0, 158, 115), RGBColor(213, 94, 0)];
+pub const LEVEL_COLORS: [RGBColor; 3] = [
+    RGBColor(0, 114, 178),
+    RGBColor(0, 158, 115),
+    RGBColor(213, 94, 0),
+];
 
 pub fn text(size: u32) -> TextStyle<'static> {
     TextStyle::from((FONT_FAMILY, size).into_font()).color(&BLACK)
@@ -74,7 +78,9 @@ fn sig(v: f64) -> String {
 
 /// A padded `[lo, hi]` range around data, clamped to `[floor, ceil]`.
 pub fn padded(values: impl Iterator<Item = f64>, pad: f64, floor: f64, ceil: f64) -> (f64, f64) {
-    let (mut lo, mut hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let (mut lo, mut hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
     if !lo.is_finite() {
         return (floor, ceil);
     }

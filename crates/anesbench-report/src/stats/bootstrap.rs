@@ -17,14 +17,23 @@ pub struct BootstrapInterval {
 /// Resample item indices with replacement `resamples` times and take the 2.5th and
 /// 97.5th percentiles (linear interpolation between order statistics) of the difference
 /// in accuracy. `a[i]` and `b[i]` are the two runs' correctness on item `i`.
-pub fn paired_bootstrap(a: &[bool], b: &[bool], resamples: u32, seed: u64) -> Option<BootstrapInterval> {
+pub fn paired_bootstrap(
+    a: &[bool],
+    b: &[bool],
+    resamples: u32,
+    seed: u64,
+) -> Option<BootstrapInterval> {
     assert_eq!(a.len(), b.len(), "paired_bootstrap: unpaired inputs");
     let n = a.len();
     if n == 0 || resamples == 0 {
         return None;
     }
     // Per item the difference is -1, 0 or 1: resampling those is all the bootstrap needs.
-    let d: Vec<i64> = a.iter().zip(b).map(|(&x, &y)| i64::from(x) - i64::from(y)).collect();
+    let d: Vec<i64> = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| i64::from(x) - i64::from(y))
+        .collect();
     let diff = d.iter().sum::<i64>() as f64 / n as f64;
     let mut rng = SplitMix64::new(seed);
     let mut stats: Vec<f64> = (0..resamples)
@@ -72,25 +81,22 @@ mod tests {
         // ((b + c)/n - ((b - c)/n)^2) / n; the bootstrap interval should be close to
         // diff +- 1.96 * sd.
         let n = 1000;
-        let mut a = vec![false; n];
-        let mut b = vec![false; n];
-        for i in 0..100 {
-            a[i] = true;
-        }
-        for i in 100..150 {
-            b[i] = true;
-        }
-        for i in 150..600 {
-            a[i] = true;
-            b[i] = true;
-        }
+        // Items 0..100 only A right, 100..150 only B right, 150..600 both right.
+        let a: Vec<bool> = (0..n).map(|i| i < 100 || (150..600).contains(&i)).collect();
+        let b: Vec<bool> = (0..n).map(|i| (100..600).contains(&i)).collect();
         let i1 = paired_bootstrap(&a, &b, 10_000, 42).unwrap();
         let i2 = paired_bootstrap(&a, &b, 10_000, 42).unwrap();
         assert_eq!(i1, i2);
         assert!((i1.diff - 0.05).abs() < 1e-12);
         let sd = ((150.0 / n as f64 - 0.05f64.powi(2)) / n as f64).sqrt();
-        assert!((i1.low - (0.05 - 1.959964 * sd)).abs() < 0.004, "{i1:?} sd {sd}");
-        assert!((i1.high - (0.05 + 1.959964 * sd)).abs() < 0.004, "{i1:?} sd {sd}");
+        assert!(
+            (i1.low - (0.05 - 1.959964 * sd)).abs() < 0.004,
+            "{i1:?} sd {sd}"
+        );
+        assert!(
+            (i1.high - (0.05 + 1.959964 * sd)).abs() < 0.004,
+            "{i1:?} sd {sd}"
+        );
     }
 
     #[test]

@@ -37,8 +37,17 @@ pub fn fit_line(xs: &[f64], ys: &[f64]) -> Option<Line> {
         return None;
     }
     let slope = sxy / sxx;
-    let r2 = if syy > 0.0 { sxy * sxy / (sxx * syy) } else { 1.0 };
-    Some(Line { slope, intercept: my - slope * mx, n, r2 })
+    let r2 = if syy > 0.0 {
+        sxy * sxy / (sxx * syy)
+    } else {
+        1.0
+    };
+    Some(Line {
+        slope,
+        intercept: my - slope * mx,
+        n,
+        r2,
+    })
 }
 
 #[cfg(test)]
@@ -48,11 +57,19 @@ mod tests {
     #[test]
     fn exact_line_and_degenerate_inputs() {
         let l = fit_line(&[0.0, 1.0, 2.0], &[1.0, 3.0, 5.0]).unwrap();
-        assert!((l.slope - 2.0).abs() < 1e-12 && (l.intercept - 1.0).abs() < 1e-12 && (l.r2 - 1.0).abs() < 1e-12);
+        assert!(
+            (l.slope - 2.0).abs() < 1e-12
+                && (l.intercept - 1.0).abs() < 1e-12
+                && (l.r2 - 1.0).abs() < 1e-12
+        );
         assert!(fit_line(&[1.0], &[1.0]).is_none());
         assert!(fit_line(&[2.0, 2.0], &[1.0, 3.0]).is_none());
         // Known textbook case: x = 1..5, y = 2,4,5,4,5 -> slope 0.6, intercept 2.2, r2 0.6.
         let l = fit_line(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 4.0, 5.0, 4.0, 5.0]).unwrap();
-        assert!((l.slope - 0.6).abs() < 1e-12 && (l.intercept - 2.2).abs() < 1e-12 && (l.r2 - 0.6).abs() < 1e-12);
+        assert!(
+            (l.slope - 0.6).abs() < 1e-12
+                && (l.intercept - 2.2).abs() < 1e-12
+                && (l.r2 - 0.6).abs() < 1e-12
+        );
     }
 }

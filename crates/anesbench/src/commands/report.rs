@@ -1,10 +1,74 @@
-//! `anesbench report` (not implemented yet).
+//! `anesbench report`: Markdown / HTML / CSV / JSON reports and figures for runs.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct ReportArgs {}
+use anesbench_report::formats::Format;
+use anesbench_report::size::SizeMap;
+use anesbench_report::write::{write_report, ReportOptions};
+use anesbench_report::RunDir;
+use anyhow::Context;
 
-pub fn run(_args: ReportArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`report` is not implemented yet")
+use crate::exit;
+
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// Run directories (as `anesbench eval` wrote them, e.g. runs/<name>).
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// Output folder [default: RUN/report for one run, ./report for several].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Comma-separated formats: md, html, csv, json.
+    #[arg(long, default_value = "md,html,csv,json")]
+    pub format: String,
+    /// Also write the figures as PNG (SVG is always written).
+    #[arg(long)]
+    pub png: bool,
+    /// Model sizes for names that carry none: TSV `model<TAB>billions` or a JSON object.
+    #[arg(long, value_name = "FILE")]
+    pub sizes: Option<PathBuf>,
+}
+
+pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let formats = Format::parse_list(&args.format)?;
+    let sizes = args
+        .sizes
+        .as_deref()
+        .map(SizeMap::load)
+        .transpose()
+        .context("--sizes")?;
+    let out_dir = match (&args.out, args.runs.as_slice()) {
+        (Some(o), _) => o.clone(),
+        (None, [one]) => one.join("report"),
+        (None, _) => PathBuf::from("report"),
+    };
+    let runs = open_runs(&args.runs)?;
+    let written = write_report(
+        &runs,
+        sizes.as_ref(),
+        &ReportOptions {
+            out_dir,
+            formats,
+            png: args.png,
+        },
+    )?;
+    for p in written {
+        println!("{}", p.display());
+    }
+    Ok(exit::SUCCESS.into())
+}
+
+/// Open run directories, printing what was tolerated to stderr.
+pub fn open_runs(paths: &[PathBuf]) -> anyhow::Result<Vec<RunDir>> {
+    paths
+        .iter()
+        .map(|p| {
+            let r = RunDir::open(p)?;
+            for w in &r.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(r)
+        })
+        .collect()
 }
