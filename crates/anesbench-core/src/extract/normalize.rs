@@ -41,9 +41,12 @@ pub fn fold(text: &str) -> String {
 pub fn plain(folded: &str) -> String {
     let s = HEADING.replace_all(folded, "");
     let s = BULLET_STAR.replace_all(&s, "$1- ");
+    // Math delimiters go too: `$\text{(C)}$` and `\( C \)` say just "(C)" and "C".
     s.replace("**", "")
         .replace("__", "")
-        .replace(['*', '`'], "")
+        .replace(['*', '`', '$'], "")
+        .replace("\\(", " ")
+        .replace("\\)", " ")
 }
 
 /// Option text or a response line reduced for comparison: folded, lowercase, single

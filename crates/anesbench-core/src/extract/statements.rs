@@ -107,7 +107,7 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
         l(
             "zh_label",
             FINAL,
-            r"(?m)^[ \t>\-]*(?:正确)?答案[ \t]*(?::|\n)\s*",
+            r"(?m)^[ \t>\-]*(?:正确)?答案?[ \t]*(?::|\n)\s*",
             true,
             false,
         ),
@@ -135,6 +135,13 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
         l(
             "choose",
             ANSWER,
+            r"(?i)\b(?:I'm|I\s+am|we're|we\s+are)\s+(?:choosing|selecting|picking|going\s+with|opting\s+for)\s+",
+            false,
+            false,
+        ),
+        l(
+            "choose",
+            ANSWER,
             r"(?im)(?:^|[.!;]\s+)[ \t]*(?:prefer|choose|select|pick|go\s+with)\s+",
             false,
             false,
@@ -146,6 +153,7 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
             false,
             false,
         ),
+        l("answer_is", ANSWER, r"(?i)\banswer\s+", false, true),
         l(
             "zh_answer",
             ANSWER,

@@ -23,8 +23,10 @@ static LINE_NEGATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:not|incorrect|wrong|false|unlikely|exclude|excluded|eliminate|eliminated|rule\s+out|ruled\s+out)\b|不|错误|排除").expect("valid regex")
 });
 static ANSWER_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:answer|choose|select|go\s+with|correct|right|best|choice|preferred|suitable|appropriate|indicated|ideal|consistent|likely|diagnosis|therefore|thus|so|hence)\b|答案|选|正确|最佳|最合适|最适合|最恰当|首选|综上|因此|故|所以").expect("valid regex")
+    Regex::new(r"(?i)\b(?:answer|choose|select|go\s+with|correct|right|best|choice|preferred|suitable|appropriate|indicated|ideal|consistent|likely|diagnosis|needs|requires|recommended|of\s+choice|first-line|therefore|thus|so|hence)\b|答案|选|正确|最佳|最合适|最适合|最恰当|首选|综上|因此|故|所以").expect("valid regex")
 });
+static TEXT_THEN_LETTER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(.+?)\s*[(\[]([a-z])[)\]]$").expect("valid regex"));
 static NEGATION_AFTER_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^[^,;，；]{0,30}?(?:\bnot\b|n't|\bavoid|\bcontraindicated|\bincorrect|\bwrong|\bunsuitable|\binappropriate|不|禁用|错误|避免)")
         .expect("valid regex")
@@ -134,6 +136,17 @@ pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
     if let Some((i, _)) = wanted.iter().find(|(_, o)| *o == whole) {
         return Some(TextMatch::One(super::letter(*i)));
     }
+    // "Epinephrine (C)": the text and its own letter.
+    if let Some(caps) = TEXT_THEN_LETTER.captures(&whole) {
+        let letter = caps[2].to_ascii_uppercase().chars().next().unwrap_or(' ');
+        let index = (letter as u8).wrapping_sub(b'A') as usize;
+        if wanted
+            .iter()
+            .any(|(i, o)| *i == index && *o == caps[1].trim())
+        {
+            return Some(TextMatch::One(letter));
+        }
+    }
     let line = for_compare(last_sentence(plain));
     if !ANSWER_CUE.is_match(&line) {
         return None;
@@ -169,9 +182,14 @@ pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
 fn last_sentence(text: &str) -> &str {
     const ENDS: &[char] = &['.', '!', '?', '。', '！', '？', '\n'];
     let body = text.trim_end().trim_end_matches(ENDS);
-    let start = body.rfind(ENDS).map_or(0, |i| {
-        i + body[i..].chars().next().map_or(1, char::len_utf8)
-    });
+    // A period ends a sentence only before a space ("1.5 mg/kg" is one number).
+    let start = body
+        .char_indices()
+        .filter(|&(i, c)| {
+            ENDS.contains(&c) && (c != '.' || body[i + 1..].starts_with(char::is_whitespace))
+        })
+        .last()
+        .map_or(0, |(i, c)| i + c.len_utf8());
     &body[start..]
 }
 
@@ -237,5 +255,10 @@ mod tests {
             option_text("Ketamine raises blood pressure.", &opts()),
             None
         );
+        assert_eq!(
+            option_text("Etomidate (C).", &opts()),
+            Some(TextMatch::One('C'))
+        );
+        assert_eq!(option_text("Etomidate (B).", &opts()), None);
     }
 }
