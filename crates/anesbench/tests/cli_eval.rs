@@ -281,3 +281,22 @@ async fn shards_merge_and_rescore_through_the_cli() {
         text(&o)
     );
 }
+
+#[tokio::test]
+async fn with_no_endpoint_eval_uses_the_embedded_default_model() {
+    let home = tempfile::tempdir().unwrap();
+    let o = Command::new(BIN)
+        .arg("eval")
+        .env("ANESBENCH_HOME", home.path())
+        .current_dir(home.path())
+        .output()
+        .await
+        .unwrap();
+    // No model in this empty home: the error must name the default GGUF path it looked for.
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&home.path().join("models").display().to_string()),
+        "{err}"
+    );
+}

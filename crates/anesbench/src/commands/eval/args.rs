@@ -191,3 +191,50 @@ pub fn resolve(a: &EvalArgs) -> anyhow::Result<Settings> {
     s.validate()?;
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_endpoint_means_embedded_loglik_on_the_demo_set() {
+        let s = resolve(&EvalArgs::default()).unwrap();
+        assert_eq!(s.backend, BackendKind::Embedded);
+        assert_eq!(s.mode, Mode::Loglik);
+        assert_eq!(s.dataset, "demo");
+        assert_eq!(s.model_path, Some(anesbench_llama::default_model_path()));
+        // A mode the user chose wins.
+        let s = resolve(&EvalArgs {
+            mode: Some(Mode::Generate),
+            ..EvalArgs::default()
+        })
+        .unwrap();
+        assert_eq!(s.mode, Mode::Generate);
+    }
+
+    #[test]
+    fn flags_override_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(&cfg, "dataset = \"x.json\"\nendpoints = [\"http://a:1\"]\ntemperature = 0.2\nconcurrency = 8\n").unwrap();
+        let a = EvalArgs {
+            config: Some(cfg),
+            temperature: Some(0.9),
+            ..EvalArgs::default()
+        };
+        let s = resolve(&a).unwrap();
+        assert_eq!(
+            (s.temperature, s.concurrency, s.backend),
+            (Some(0.9), 8, BackendKind::Http)
+        );
+        assert_eq!(s.mode, Mode::Generate);
+        let bad = EvalArgs {
+            extra_body: Some("[1]".into()),
+            ..EvalArgs::default()
+        };
+        assert!(resolve(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("--extra-body"));
+    }
+}
