@@ -50,7 +50,7 @@ pub fn check_item(item: &Item, at: &Origin) -> Vec<Problem> {
             ));
         }
     }
-    if !letter_index(item.answer).is_some_and(|i| i < n) {
+    if letter_index(item.answer).is_none_or(|i| i >= n) {
         out.push(at.problem(
             item,
             "answer",
