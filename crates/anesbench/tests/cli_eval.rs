@@ -198,7 +198,19 @@ async fn errors_exit_3_and_a_resume_retries_them() {
         .all(|r| r["error"].as_str().is_some_and(|e| e.contains("500"))));
 
     let healthy = FakeServer::start(FakeConfig::default()).await.unwrap();
-    let o = done(eval(&healthy, &ds, &out)).await;
+    // `--resume` takes the settings from the manifest; only the server moved.
+    let mut c = Command::new(BIN);
+    c.args([
+        "eval",
+        "--resume",
+        "--progress",
+        "none",
+        "--endpoint",
+        &healthy.url(),
+        "--out",
+    ])
+    .arg(&out);
+    let o = done(c).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(healthy.stats().chat, 20);
     let recs = lines(&out);

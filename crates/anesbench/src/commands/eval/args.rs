@@ -88,6 +88,11 @@ pub struct EvalArgs {
     /// Parameter count in billions, for reports (default: parsed from the model name).
     #[arg(long, value_name = "B")]
     pub param_count: Option<f64>,
+    /// Continue the run in `--out` with the settings in its manifest (flags still override;
+    /// a changed setting that affects results is refused). Re-running the same command
+    /// into the same directory resumes too.
+    #[arg(long, requires = "out")]
+    pub resume: bool,
     /// Progress display: `auto` (bar on a terminal), `plain`, `none`.
     #[arg(long, default_value = "auto", value_name = "HOW")]
     pub progress: String,
@@ -113,7 +118,19 @@ fn parse_mode(s: &str) -> Result<Mode, String> {
 
 /// Merge config file and flags into validated settings.
 pub fn resolve(a: &EvalArgs) -> anyhow::Result<Settings> {
-    let (mut s, keys) = match &a.config {
+    let resume_manifest = match (&a.out, a.resume) {
+        (Some(out), true) => {
+            let m = out.join("manifest.json");
+            anyhow::ensure!(
+                m.exists(),
+                "`--resume`: {} holds no run (no manifest.json)",
+                out.display()
+            );
+            Some(m)
+        }
+        _ => None,
+    };
+    let (mut s, keys) = match a.config.as_ref().or(resume_manifest.as_ref()) {
         Some(p) => Settings::from_file_with_keys(p)?,
         None => (Settings::default(), Vec::new()),
     };
