@@ -109,12 +109,14 @@ where
                 .map(|(x, y, _)| Circle::new((*x, *y), 6, BLACK.mix(0.5).stroke_width(1))),
         )?;
         if label_points {
+            // Offset in pixels: SVG collapses leading spaces, so padding text would not work.
             chart.draw_series(here.iter().map(|(x, y, p)| {
-                Text::new(
-                    format!("  {}", p.label),
-                    (*x, *y),
-                    text_at(11, HPos::Left, VPos::Center),
-                )
+                EmptyElement::at((*x, *y))
+                    + Text::new(
+                        p.label.clone(),
+                        (9, 0),
+                        text_at(11, HPos::Left, VPos::Center),
+                    )
             }))?;
         }
     }
