@@ -87,7 +87,7 @@ pub fn lang_from_path(path: &Path, root: &Path) -> Option<Lang> {
         .flat_map(|p| p.iter())
         .filter_map(|c| c.to_str())
         .collect();
-    if rel == path {
+    if rel == path || rel.as_os_str().is_empty() {
         // A single file given directly: only its own folder counts.
         dirs = path
             .parent()

@@ -109,7 +109,7 @@ impl<'a> Reader<'a> {
                 self.problem(Some(field), "missing field");
                 return None;
             }
-            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::Number(n)) => whole(&n),
             Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
             _ => None,
         };
@@ -139,8 +139,7 @@ impl<'a> Reader<'a> {
                 self.problem(Some(field), "missing field");
                 return None;
             }
-            Some(Value::Number(n)) => n
-                .as_u64()
+            Some(Value::Number(n)) => whole(n)
                 .and_then(|c| u8::try_from(c).ok())
                 .and_then(Level::from_code),
             Some(Value::String(s)) => s.parse::<Level>().ok(),
@@ -242,6 +241,16 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A whole number, also when written as a float (`2.0`): pandas turns integer columns with
+/// gaps into floats before writing Parquet.
+fn whole(n: &serde_json::Number) -> Option<u64> {
+    n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e9)
+            .map(|f| f as u64)
+    })
+}
+
 /// Text of a JSON value: strings trimmed, numbers and booleans written out. `Ok(None)` for
 /// null or blank; `Err` with the kind for arrays and objects.
 pub fn value_text(v: &Value) -> Result<Option<String>, &'static str> {
@@ -255,5 +264,29 @@ pub fn value_text(v: &Value) -> Result<Option<String>, &'static str> {
         Value::Bool(b) => Ok(Some(b.to_string())),
         Value::Array(_) => Err("a list"),
         Value::Object(_) => Err("an object"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader_on(v: Value) -> RawRecord {
+        RawRecord {
+            index: 0,
+            line: None,
+            fields: v.as_object().unwrap().clone(),
+        }
+    }
+
+    #[test]
+    fn float_written_whole_numbers_are_accepted_but_fractions_are_not() {
+        let rec = reader_on(serde_json::json!({"n": 4.0, "l": 2.0, "bad": 2.5}));
+        let mut r = Reader::new(&rec, None);
+        assert_eq!(r.choice_num("n"), Some(4));
+        assert_eq!(r.level("l"), Some(Level::S1x));
+        assert_eq!(r.level("bad"), None);
+        assert_eq!(r.problems.len(), 1);
+        assert_eq!(r.problems[0].field.as_deref(), Some("bad"));
     }
 }
