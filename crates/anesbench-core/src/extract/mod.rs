@@ -37,6 +37,7 @@ pub const RULES: &[&str] = &[
     "answer_is",
     "best_option",
     "choose",
+    "exception_is",
     "zh_answer",
     "zh_choose",
     "conclusion_letter",

@@ -155,6 +155,27 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
         ),
         l("answer_is", ANSWER, r"(?i)\banswer\s+", false, true),
         l(
+            "exception_is",
+            ANSWER,
+            r"(?i)\b(?:the\s+)?(?:exception|false\s+statement|incorrect\s+statement|wrong\s+statement|statement\s+that\s+is\s+(?:false|incorrect|not\s+true))\s+(?:here\s+)?(?:is|would\s+be|:)\s*",
+            false,
+            false,
+        ),
+        l(
+            "exception_is",
+            ANSWER,
+            r"(?:说法)?(?:错误|不正确|不对|有误)的(?:说法|选项|一项|是)?\s*(?:是|为|:)\s*",
+            false,
+            false,
+        ),
+        l(
+            "final_answer",
+            FINAL,
+            r"(?im)^[ \t>\-]*final[ \t]*:\s*",
+            false,
+            false,
+        ),
+        l(
             "zh_answer",
             ANSWER,
             r"答案\s*(?:应该?|应当|就|只能|即)?\s*(?:是|为|选|选择|:)\s*:?\s*",
@@ -220,7 +241,7 @@ static LETTER_FIRST: LazyLock<Vec<LetterFirst>> = LazyLock::new(|| {
         l(
             "zh_correct",
             ANSWER,
-            r"(?:选项)?[(\[【]?([A-Z])[)\]】]?\s*(?:项|选项)?\s*(?:是|为)\s*(?:本题的?)?(?P<noun>(?:正确|最佳)?答案)",
+            r"(?:选项)?[(\[【]?([A-Z])[)\]】]?\s*(?:项|选项)?[^A-Za-z。.;；!?！？\n]{0,12}?(?:是|为)\s*(?:本题的?)?(?P<noun>(?:正确|最佳)?答案)",
             "项故即为是以此而",
         ),
     ]
@@ -270,6 +291,7 @@ pub fn find(text: &str, n_options: usize) -> Vec<Statement> {
             if !letter_first_ok(text, m.start(), l.start(), p.cjk_before) {
                 continue;
             }
+            let listed = follows_list(text, m.start());
             let letter = l.as_str().chars().next().unwrap_or(' ');
             let prefixed = l.start() > m.start();
             if letter.is_ascii_lowercase() && !prefixed {
@@ -285,7 +307,7 @@ pub fn find(text: &str, n_options: usize) -> Vec<Statement> {
             if index_of(letter) >= n_options {
                 continue;
             }
-            let named = if caps.name("second").is_some() {
+            let named = if caps.name("second").is_some() || listed {
                 Named::Several
             } else {
                 Named::Letter(letter.to_ascii_uppercase())
@@ -305,6 +327,29 @@ pub fn find(text: &str, n_options: usize) -> Vec<Statement> {
     out.dedup_by_key(|s| s.end);
     out.sort_by_key(|s| s.pos);
     out
+}
+
+/// The phrase's letter closes a list ("A、B、D说法均正确", "A, B and D are"): it speaks
+/// for several letters, not one.
+fn follows_list(text: &str, start: usize) -> bool {
+    let before = text[..start].trim_end();
+    let Some(sep) = before.chars().next_back() else {
+        return false;
+    };
+    let joined = if matches!(sep, '、' | ',' | '，' | '和' | '及') {
+        &before[..before.len() - sep.len_utf8()]
+    } else if let Some(b) = before
+        .strip_suffix(" and")
+        .or_else(|| before.strip_suffix(" or"))
+    {
+        b
+    } else {
+        return false;
+    };
+    let joined = joined.trim_end();
+    let mut tail = joined.chars().rev();
+    tail.next().is_some_and(|c| c.is_ascii_uppercase())
+        && !tail.next().is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
 fn letter_first_ok(text: &str, start: usize, letter_start: usize, cjk_before: &str) -> bool {
@@ -407,5 +452,10 @@ mod tests {
         assert!(find("So a patient with CHF was given drugs.", 4).is_empty());
         assert!(find("A: this is not correct.", 4).is_empty());
         assert!(find("Q: which is true?", 4).is_empty());
+        let listed = find("A、B、D说法均正确。", 4);
+        assert!(
+            listed.iter().all(|s| s.named == Named::Several),
+            "{listed:?}"
+        );
     }
 }

@@ -23,16 +23,16 @@ static LINE_NEGATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:not|incorrect|wrong|false|unlikely|exclude|excluded|eliminate|eliminated|rule\s+out|ruled\s+out)\b|不|错误|排除").expect("valid regex")
 });
 static ANSWER_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:answer|choose|select|go\s+with|correct|right|best|choice|preferred|suitable|appropriate|indicated|ideal|consistent|likely|diagnosis|needs|requires|recommended|of\s+choice|first-line|therefore|thus|so|hence)\b|答案|选|正确|最佳|最合适|最适合|最恰当|首选|综上|因此|故|所以").expect("valid regex")
+    Regex::new(r"(?i)\b(?:answer|choose|select|go\s+with|correct|right|best|choice|preferred|suitable|appropriate|indicated|ideal|consistent|likely|diagnosis|needs|needed|requires|required|give|recommended|of\s+choice|first-line|therefore|thus|so|hence)\b|答案|选|正确|最佳|最合适|最适合|最恰当|首选|综上|因此|故|所以").expect("valid regex")
 });
 static TEXT_THEN_LETTER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(.+?)\s*[(\[]([a-z])[)\]]$").expect("valid regex"));
 static NEGATION_AFTER_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^[^,;，；]{0,30}?(?:\bnot\b|n't|\bavoid|\bcontraindicated|\bincorrect|\bwrong|\bunsuitable|\binappropriate|不|禁用|错误|避免)")
+    Regex::new(r"(?i)^[^,;，；]{0,30}?(?:\bnot\b|n't|\bavoid|\bcontraindicated|\bincorrect|\bwrong|\bunsuitable|\binappropriate|\binadequate|\binsufficient|\bineffective|不|禁用|错误|避免)")
         .expect("valid regex")
 });
 static NEGATION_BEFORE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\bnot|\bno|n't|\brather\s+than|\binstead\s+of|\bexcept|不是|不选|排除|而非|非)\s*$")
+    Regex::new(r"(?i)(?:\bnot|\bno|n't|\bnever|\bavoid|\brather\s+than|\binstead\s+of|\bexcept|不是|不选|不用|避免|排除|而非|非)(?:\s+[a-z]+){0,2}\s*$")
         .expect("valid regex")
 });
 
@@ -260,5 +260,6 @@ mod tests {
             Some(TextMatch::One('C'))
         );
         assert_eq!(option_text("Etomidate (B).", &opts()), None);
+        assert_eq!(option_text("Don't give ketamine.", &opts()), None);
     }
 }
