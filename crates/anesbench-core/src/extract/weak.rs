@@ -185,10 +185,9 @@ fn last_sentence(text: &str) -> &str {
     // A period ends a sentence only before a space ("1.5 mg/kg" is one number).
     let start = body
         .char_indices()
-        .filter(|&(i, c)| {
+        .rfind(|&(i, c)| {
             ENDS.contains(&c) && (c != '.' || body[i + 1..].starts_with(char::is_whitespace))
         })
-        .last()
         .map_or(0, |(i, c)| i + c.len_utf8());
     &body[start..]
 }
