@@ -13,7 +13,7 @@ use anesbench_core::{Lang, Summary};
 
 use crate::error::RunError;
 use crate::rundir::{Manifest, RunDir, MANIFEST};
-use crate::score::{argmax_letter, score_text, RULE_ERROR};
+use crate::score::{score_text, RULE_ERROR};
 
 #[derive(Debug, Clone)]
 pub struct RescoreOutcome {
@@ -72,13 +72,11 @@ pub fn rescore(dir: &Path) -> Result<RescoreOutcome, RunError> {
         }
         let (answer, rule) = match &r.option_logprobs {
             Some(lp) => {
-                let v: Vec<f64> = lp.values().copied().collect();
-                let a = argmax_letter(&v).and_then(|l| {
-                    lp.keys()
-                        .nth(anesbench_core::item::letter_index(l).unwrap_or(0))
-                        .copied()
-                });
-                (a, r.rule.clone())
+                let best = lp
+                    .iter()
+                    .filter(|(_, v)| !v.is_nan())
+                    .max_by(|a, b| a.1.total_cmp(b.1));
+                (best.map(|(l, _)| *l), r.rule.clone())
             }
             None => {
                 let opts = options

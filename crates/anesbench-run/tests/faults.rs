@@ -213,4 +213,7 @@ async fn loglik_mode_over_http_takes_the_argmax_letter() {
         assert_eq!(r.answer, Some(*best));
         assert!(r.correct, "{r:?}");
     }
+    // Rescoring keeps the argmax and its rule.
+    let re = anesbench_run::rescore::rescore(&out).unwrap();
+    assert_eq!((re.changed, re.summary.overall.correct), (0, 10));
 }
