@@ -10,33 +10,33 @@ const SENTENCE_ENDS: &[char] = &['.', '!', '?', '。', '！', '？', '\n'];
 
 static NEGATED_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:not|never|cannot|can't|isn't|wasn't|aren't|doesn't|don't|won't|wouldn't|shouldn't|if|whether|unless|thought|assume|assuming|suppose|supposing|might|may|initially|mistakenly|incorrectly|wrongly|rather\s+than|instead\s+of|except|why|rule\s+out|ruling\s+out|eliminate|eliminating|excluding|tempting|tempted)\b|如果|假如|假设|若|是否|以为|排除|而非|而不是|并非|不是|不应|不能|为什么|除了|误选",
+        r"(?i)(?-u:\b)(?:not|never|cannot|can't|isn't|wasn't|aren't|doesn't|don't|won't|wouldn't|shouldn't|if|whether|unless|thought|assume|assuming|suppose|supposing|might|may|initially|mistakenly|incorrectly|wrongly|rather\s+than|instead\s+of|except|why|rule\s+out|ruling\s+out|eliminate|eliminating|excluding|tempting|tempted)(?-u:\b)|如果|假如|假设|若|是否|以为|排除|而非|而不是|并非|不是|不应|不能|为什么|除了|误选",
     )
     .expect("valid regex")
 });
 
 static FORCED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bif\s+(?:forced|pressed|i\s+had\s+to|i\s+must|i\s+have\s+to)\b")
+    Regex::new(r"(?i)(?-u:\b)if\s+(?:forced|pressed|i\s+had\s+to|i\s+must|i\s+have\s+to)(?-u:\b)")
         .expect("valid regex")
 });
 
 static REJECTED_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^[\s)\]】]*(?:(?:is|are|seems|would\s+be|was)\s+(?:not|incorrect|wrong|false|unlikely|ruled\s+out|excluded|a\s+distractor)\b|isn't|(?:only\s+)?(?:if|when|unless)\b|不|错|是错|是不|并不|不对)",
+        r"(?i)^[\s)\]】]*(?:(?:is|are|seems|would\s+be|was)\s+(?:not|incorrect|wrong|false|unlikely|ruled\s+out|excluded|a\s+distractor)(?-u:\b)|isn't|(?:only\s+)?(?:if|when|unless)(?-u:\b)|不|错|是错|是不|并不|不对)",
     )
     .expect("valid regex")
 });
 
 static CONCLUSION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:therefore|thus|hence|so|in\s+conclusion|in\s+summary|to\s+summari[sz]e|to\s+conclude|overall|consequently|accordingly|finally|ultimately|final|wait|actually|on\s+second\s+thought|correction|upon\s+reflection|re-?evaluat\w*|re-?consider\w*)\b|故|因此|所以|综上|总之|因而|最终|由此可见|综合|总结|结论|更正|实际上|重新",
+        r"(?i)(?-u:\b)(?:therefore|thus|hence|so|in\s+conclusion|in\s+summary|to\s+summari[sz]e|to\s+conclude|overall|consequently|accordingly|finally|ultimately|final|wait|actually|on\s+second\s+thought|correction|upon\s+reflection|re-?evaluat\w*|re-?consider\w*)(?-u:\b)|故|因此|所以|综上|总之|因而|最终|由此可见|综合|总结|结论|更正|实际上|重新",
     )
     .expect("valid regex")
 });
 
 static CORRECTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:wait|actually|on\s+second\s+thought|correction|re-?consider\w*|re-?evaluat\w*|upon\s+reflection|i\s+was\s+wrong|my\s+mistake)\b|更正|纠正|重新考虑|重新分析|重新审视|实际上",
+        r"(?i)(?-u:\b)(?:wait|actually|on\s+second\s+thought|correction|re-?consider\w*|re-?evaluat\w*|upon\s+reflection|i\s+was\s+wrong|my\s+mistake)(?-u:\b)|更正|纠正|重新考虑|重新分析|重新审视|实际上",
     )
     .expect("valid regex")
 });

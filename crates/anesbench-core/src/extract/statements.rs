@@ -86,7 +86,7 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
         l(
             "final_answer",
             FINAL,
-            r"(?i)\bfinal\s+(?:answer|choice|selection|decision)\b\s*(?:is|would\s+be|will\s+be|=|:|-)?\s*(?:therefore\s+|thus\s+)?:?\s*",
+            r"(?i)(?-u:\b)final\s+(?:answer|choice|selection|decision)(?-u:\b)\s*(?:is|would\s+be|will\s+be|=|:|-)?\s*(?:therefore\s+|thus\s+)?:?\s*",
             true,
             false,
         ),
@@ -114,28 +114,28 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
         l(
             "answer_is",
             ANSWER,
-            r"(?i)\banswer\b(?:\s+(?:to|for)\s+(?:this|the)\s+(?:question|problem|case|item))?\s*(?:is|would\s+be|should\s+be|will\s+be|must\s+be|=|:)\s*(?:therefore\s+|thus\s+|then\s+|clearly\s+|definitely\s+|most\s+likely\s+|likely\s+|probably\s+|indeed\s+|still\s+)?:?\s*",
+            r"(?i)(?-u:\b)answer(?-u:\b)(?:\s+(?:to|for)\s+(?:this|the)\s+(?:question|problem|case|item))?\s*(?:is|would\s+be|should\s+be|will\s+be|must\s+be|=|:)\s*(?:therefore\s+|thus\s+|then\s+|clearly\s+|definitely\s+|most\s+likely\s+|likely\s+|probably\s+|indeed\s+|still\s+)?:?\s*",
             false,
             false,
         ),
         l(
             "best_option",
             ANSWER,
-            r"(?i)\b(?:correct|right|best|true|appropriate|suitable|accurate|only\s+correct|most\s+(?:appropriate|likely|suitable|accurate|correct|reasonable|plausible|consistent|fitting))\s+(?:option|choice|response|selection|statement|one)\s*(?:here\s+)?(?:is|would\s+be|should\s+be|=|:)\s*",
+            r"(?i)(?-u:\b)(?:correct|right|best|true|appropriate|suitable|accurate|only\s+correct|most\s+(?:appropriate|likely|suitable|accurate|correct|reasonable|plausible|consistent|fitting))\s+(?:option|choice|response|selection|statement|one)\s*(?:here\s+)?(?:is|would\s+be|should\s+be|=|:)\s*",
             false,
             false,
         ),
         l(
             "choose",
             ANSWER,
-            r"(?i)\b(?:I|we)(?:\s+(?:would|will|should|must|shall|can|do)|'ll|'d)?(?:\s+(?:therefore|thus|then|finally))?\s+(?:choose|select|pick|go\s+with|opt\s+for|favou?r|chose|selected|picked|say)\s+",
+            r"(?i)(?-u:\b)(?:I|we)(?:\s+(?:would|will|should|must|shall|can|do)|'ll|'d)?(?:\s+(?:therefore|thus|then|finally))?\s+(?:choose|select|pick|go\s+with|opt\s+for|favou?r|chose|selected|picked|say)\s+",
             false,
             false,
         ),
         l(
             "choose",
             ANSWER,
-            r"(?i)\b(?:I'm|I\s+am|we're|we\s+are)\s+(?:choosing|selecting|picking|going\s+with|opting\s+for)\s+",
+            r"(?i)(?-u:\b)(?:I'm|I\s+am|we're|we\s+are)\s+(?:choosing|selecting|picking|going\s+with|opting\s+for)\s+",
             false,
             false,
         ),
@@ -149,15 +149,15 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
         l(
             "choose",
             ANSWER,
-            r"(?i)\bmy\s+(?:final\s+)?(?:choice|pick|selection)\s+(?:is|would\s+be|:)\s*",
+            r"(?i)(?-u:\b)my\s+(?:final\s+)?(?:choice|pick|selection)\s+(?:is|would\s+be|:)\s*",
             false,
             false,
         ),
-        l("answer_is", ANSWER, r"(?i)\banswer\s+", false, true),
+        l("answer_is", ANSWER, r"(?i)(?-u:\b)answer\s+", false, true),
         l(
             "exception_is",
             ANSWER,
-            r"(?i)\b(?:the\s+)?(?:exception|false\s+statement|incorrect\s+statement|wrong\s+statement|statement\s+that\s+is\s+(?:false|incorrect|not\s+true))\s+(?:here\s+)?(?:is|would\s+be|:)\s*",
+            r"(?i)(?-u:\b)(?:the\s+)?(?:exception|false\s+statement|incorrect\s+statement|wrong\s+statement|statement\s+that\s+is\s+(?:false|incorrect|not\s+true))\s+(?:here\s+)?(?:is|would\s+be|:)\s*",
             false,
             false,
         ),
@@ -193,7 +193,7 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
         l(
             "conclusion_letter",
             CONCLUSIVE,
-            r"(?i)(?:\b(?:therefore|thus|hence|so|in\s+conclusion|in\s+summary|overall|consequently|ultimately|finally|in\s+the\s+end|in\s+short|to\s+sum\s+up|all\s+things\s+considered|considering\s+(?:everything|all(?:\s+of\s+this)?))\s*[,:]?\s*(?:the\s+answer\s+)?|(?:故|因此|所以|综上所述?|总之|因而)\s*[,:]?\s*)",
+            r"(?i)(?:(?-u:\b)(?:therefore|thus|hence|so|in\s+conclusion|in\s+summary|overall|consequently|ultimately|finally|in\s+the\s+end|in\s+short|to\s+sum\s+up|all\s+things\s+considered|considering\s+(?:everything|all(?:\s+of\s+this)?))\s*[,:]?\s*(?:the\s+answer\s+)?|(?:故|因此|所以|综上所述?|总之|因而)\s*[,:]?\s*)",
             false,
             true,
         ),
@@ -211,25 +211,25 @@ static LETTER_FIRST: LazyLock<Vec<LetterFirst>> = LazyLock::new(|| {
         l(
             "letter_correct",
             EVAL,
-            r"(?i)(?:\b(?:option|choice|answer)\s*)?[(\[]?([A-Za-z])[)\]]?\s+(?:is|would\s+be|seems\s+to\s+be|appears\s+to\s+be|remains)\s+(?:clearly\s+|therefore\s+|indeed\s+)?(?:the\s+|an?\s+)?(?:single\s+|only\s+)?(?:most\s+)?(?:correct|right|best|appropriate|accurate|suitable|likely|true|valid)\b(?:\s+(?P<noun>answer|option|choice|response))?",
+            r"(?i)(?:(?-u:\b)(?:option|choice|answer)\s*)?[(\[]?([A-Za-z])[)\]]?\s+(?:is|would\s+be|seems\s+to\s+be|appears\s+to\s+be|remains)\s+(?:clearly\s+|therefore\s+|indeed\s+)?(?:the\s+|an?\s+)?(?:single\s+|only\s+)?(?:most\s+)?(?:correct|right|best|appropriate|accurate|suitable|likely|true|valid)(?-u:\b)(?:\s+(?P<noun>answer|option|choice|response))?",
             "",
         ),
         l(
             "letter_correct",
             ANSWER,
-            r"(?i)(?:\b(?:option|choice)\s*)?[(\[]?([A-Za-z])[)\]]?\s+is\s+(?:the\s+)?(?:final\s+|correct\s+|right\s+|best\s+)?(?P<noun>answer)\b",
+            r"(?i)(?:(?-u:\b)(?:option|choice)\s*)?[(\[]?([A-Za-z])[)\]]?\s+is\s+(?:the\s+)?(?:final\s+|correct\s+|right\s+|best\s+)?(?P<noun>answer)(?-u:\b)",
             "",
         ),
         l(
             "letter_correct",
             EVAL,
-            r"(?i)(?:\b(?:options?|choices?)\s*)?[(\[]?([A-Za-z])[)\]]?\s*(?:,|and|&)\s*(?:option\s*)?[(\[]?(?P<second>[A-Za-z])[)\]]?\s+(?:are|were)\s+(?:both\s+)?(?:correct|right|true|valid)\b",
+            r"(?i)(?:(?-u:\b)(?:options?|choices?)\s*)?[(\[]?([A-Za-z])[)\]]?\s*(?:,|and|&)\s*(?:option\s*)?[(\[]?(?P<second>[A-Za-z])[)\]]?\s+(?:are|were)\s+(?:both\s+)?(?:correct|right|true|valid)(?-u:\b)",
             "",
         ),
         l(
             "verdict",
             EVAL,
-            r"(?i)(?:\b(?:option|choice)\s*)?\b([A-Z])\s*[:)\-–—]\s*(?:[^\n.;:]{0,60}?[\s\-–—:,(]\s*)?(?:correct|yes|true|✓|✔)(?:\s|$|[.,;!])",
+            r"(?i)(?:(?-u:\b)(?:option|choice)\s*)?(?-u:\b)([A-Z])\s*[:)\-–—]\s*(?:[^\n.;:]{0,60}?[\s\-–—:,(]\s*)?(?:correct|yes|true|✓|✔)(?:\s|$|[.,;!])",
             "",
         ),
         l(
@@ -248,7 +248,7 @@ static LETTER_FIRST: LazyLock<Vec<LetterFirst>> = LazyLock::new(|| {
 });
 
 static INNER_NEGATION: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)\b(?:not|no|never|hardly)\b|n't|不|非|未"));
+    LazyLock::new(|| re(r"(?i)(?-u:\b)(?:not|no|never|hardly)(?-u:\b)|n't|不|非|未"));
 
 fn is_cjk(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)

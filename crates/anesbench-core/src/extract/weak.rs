@@ -20,19 +20,19 @@ static BOLD_LETTER: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 static LINE_NEGATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:not|incorrect|wrong|false|unlikely|exclude|excluded|eliminate|eliminated|rule\s+out|ruled\s+out)\b|不|错误|排除").expect("valid regex")
+    Regex::new(r"(?i)(?-u:\b)(?:not|incorrect|wrong|false|unlikely|exclude|excluded|eliminate|eliminated|rule\s+out|ruled\s+out)(?-u:\b)|不|错误|排除").expect("valid regex")
 });
 static ANSWER_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:answer|choose|select|go\s+with|correct|right|best|choice|preferred|suitable|appropriate|indicated|ideal|consistent|likely|diagnosis|needs|needed|requires|required|give|recommended|of\s+choice|first-line|therefore|thus|so|hence)\b|答案|选|正确|最佳|最合适|最适合|最恰当|首选|综上|因此|故|所以").expect("valid regex")
+    Regex::new(r"(?i)(?-u:\b)(?:answer|choose|select|go\s+with|correct|right|best|choice|preferred|suitable|appropriate|indicated|ideal|consistent|likely|diagnosis|needs|needed|requires|required|give|recommended|of\s+choice|first-line|therefore|thus|so|hence)(?-u:\b)|答案|选|正确|最佳|最合适|最适合|最恰当|首选|综上|因此|故|所以").expect("valid regex")
 });
 static TEXT_THEN_LETTER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(.+?)\s*[(\[]([a-z])[)\]]$").expect("valid regex"));
 static NEGATION_AFTER_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^[^,;，；]{0,30}?(?:\bnot\b|n't|\bavoid|\bcontraindicated|\bincorrect|\bwrong|\bunsuitable|\binappropriate|\binadequate|\binsufficient|\bineffective|不|禁用|错误|避免)")
+    Regex::new(r"(?i)^[^,;，；]{0,30}?(?:(?-u:\b)not(?-u:\b)|n't|(?-u:\b)avoid|(?-u:\b)contraindicated|(?-u:\b)incorrect|(?-u:\b)wrong|(?-u:\b)unsuitable|(?-u:\b)inappropriate|(?-u:\b)inadequate|(?-u:\b)insufficient|(?-u:\b)ineffective|不|禁用|错误|避免)")
         .expect("valid regex")
 });
 static NEGATION_BEFORE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\bnot|\bno|n't|\bnever|\bavoid|\brather\s+than|\binstead\s+of|\bexcept|不是|不选|不用|避免|排除|而非|非)(?:\s+[a-z]+){0,2}\s*$")
+    Regex::new(r"(?i)(?:(?-u:\b)not|(?-u:\b)no|n't|(?-u:\b)never|(?-u:\b)avoid|(?-u:\b)rather\s+than|(?-u:\b)instead\s+of|(?-u:\b)except|不是|不选|不用|避免|排除|而非|非)(?:\s+[a-z]+){0,2}\s*$")
         .expect("valid regex")
 });
 
