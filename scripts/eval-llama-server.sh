@@ -11,7 +11,11 @@
 # Usage: bash scripts/eval-llama-server.sh [extra `anesbench eval` flags, e.g. --limit 20]
 # Env:   ANESBENCH_HOME (model + venv cache), PORT (default 18080),
 #        ANESBENCH_BIN (default: build target/release/anesbench without the llama feature),
-#        OUT (default runs/llama-server-<time>).
+#        OUT (default runs/llama-server-<time>), CONCURRENCY (default 1: llama-cpp-python
+#        serves one request at a time).
+# Known: llama-cpp-python 0.3.36 built from source here loaded the GGUF, answered /v1/models,
+# then segfaulted on the first generation request (at concurrency 1 and 4); anesbench then
+# recorded every sample as an error and exited 3, as designed.
 # Building llama-cpp-python compiles llama.cpp from source: expect 10-20 minutes on 2 cores
 # the first time (needs cmake and a C++ compiler); later runs reuse the venv.
 set -euo pipefail
@@ -59,7 +63,7 @@ curl -fsS "http://127.0.0.1:$port/v1/models" >/dev/null || { echo "eval-llama-se
 endpoint="http://127.0.0.1:$port"
 run() {
   local dir="$1"; shift
-  "$bin" eval --dataset demo --endpoint "$endpoint" --out "$dir" --concurrency 4 --timeout 300 "$@"
+  "$bin" eval --dataset demo --endpoint "$endpoint" --out "$dir" --concurrency "${CONCURRENCY:-1}" --timeout 300 "$@"
 }
 
 echo "== generate (chat) -> $out/generate" >&2
