@@ -35,10 +35,16 @@ fn fill_cache(hub: &Path) {
     std::fs::write(snap.join("README.md"), "---\nconfigs: []\n---\n").unwrap();
 }
 
+/// The endpoint is a closed local port: with the `hub-download` feature unified in (a
+/// workspace build), a cache miss then fails fast instead of reaching out.
 fn env(hub: &Path, offline: bool) -> HubEnv {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
     HubEnv {
         cache_dir: hub.to_path_buf(),
         offline,
+        endpoint,
+        token: None,
     }
 }
 

@@ -1,10 +1,14 @@
 //! `hf:OWNER/NAME[@revision]` sources, resolved through `hf-hub` against the standard
 //! Hugging Face cache (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`).
 //!
-//! Core does no network: a dataset must already be in the cache (put there by
-//! `huggingface-cli download`, the `datasets` library, or a copy of another machine's
-//! cache). When it is not, loading fails at once with a hint, instead of hanging on an
-//! unreachable hub; `HF_HUB_OFFLINE` is named in that message because hf-hub does not read it.
+//! The cache is always looked up first, so a cached dataset (or `HF_HUB_OFFLINE=1`) never
+//! touches the network. What happens on a miss depends on the `hub-download` feature:
+//! without it core compiles no network code and fails at once with a hint; with it the
+//! dataset's data files are downloaded into that same cache (`hf/download.rs`), from
+//! `HF_ENDPOINT` with `HF_TOKEN`, failing fast when the hub cannot be reached.
+
+#[cfg(feature = "hub-download")]
+mod download;
 
 use std::path::{Path, PathBuf};
 
@@ -54,17 +58,48 @@ impl HfSource {
     }
 }
 
-/// The hub settings that come from the environment.
-#[derive(Debug, Clone)]
+/// The hub's public address, used when `HF_ENDPOINT` is not set.
+pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
+
+/// The hub settings that come from the environment ([`HubEnv::from_env`]); tests build
+/// one directly instead of changing process-wide variables.
+#[derive(Clone)]
 pub struct HubEnv {
     /// The `hub` cache folder.
     pub cache_dir: PathBuf,
-    /// `HF_HUB_OFFLINE` is set to a true value.
+    /// `HF_HUB_OFFLINE` is set to a true value: the network is never touched.
     pub offline: bool,
+    /// `HF_ENDPOINT`, without a trailing slash.
+    pub endpoint: String,
+    /// `HF_TOKEN`, else the token file `huggingface-cli login` writes. Never printed.
+    pub token: Option<String>,
+}
+
+// By hand so that the token cannot reach a log through `{:?}`.
+impl std::fmt::Debug for HubEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubEnv")
+            .field("cache_dir", &self.cache_dir)
+            .field("offline", &self.offline)
+            .field("endpoint", &self.endpoint)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl HubEnv {
+    /// A cache folder with the public hub, online, no token.
+    pub fn new(cache_dir: PathBuf) -> HubEnv {
+        HubEnv {
+            cache_dir,
+            offline: false,
+            endpoint: DEFAULT_ENDPOINT.to_string(),
+            token: None,
+        }
+    }
+
     pub fn from_env() -> Result<HubEnv, LoadError> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let cache_dir = match std::env::var_os("HF_HUB_CACHE").filter(|v| !v.is_empty()) {
             Some(dir) => PathBuf::from(dir),
             None if std::env::var_os("HF_HOME").is_some() || std::env::var_os("HOME").is_some() => {
@@ -76,7 +111,7 @@ impl HubEnv {
                 ))
             }
         };
-        let offline = std::env::var("HF_HUB_OFFLINE")
+        let offline = var("HF_HUB_OFFLINE")
             .map(|v| {
                 matches!(
                     v.trim().to_ascii_lowercase().as_str(),
@@ -84,14 +119,56 @@ impl HubEnv {
                 )
             })
             .unwrap_or(false);
-        Ok(HubEnv { cache_dir, offline })
+        let endpoint = var("HF_ENDPOINT")
+            .map(|e| e.trim().trim_end_matches('/').to_string())
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+        // The token file lives in HF_HOME (not next to HF_HUB_CACHE), as huggingface_hub puts it.
+        let token = var("HF_TOKEN").map(|t| t.trim().to_string()).or_else(|| {
+            Cache::from_env()
+                .path()
+                .parent()
+                .map(|home| home.join("token"))
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+        });
+        Ok(HubEnv {
+            cache_dir,
+            offline,
+            endpoint,
+            token,
+        })
     }
 }
 
-/// The snapshot folder holding `src`'s files in the cache.
+/// The snapshot folder holding `src`'s files: from the cache, else (with the
+/// `hub-download` feature, and not offline) downloaded into it.
 pub fn resolve(src: &HfSource, env: &HubEnv) -> Result<PathBuf, LoadError> {
+    if let Some(dir) = cached(src, env) {
+        return Ok(dir);
+    }
+    if env.offline {
+        return Err(LoadError::Hub(not_cached(src, env)));
+    }
+    #[cfg(feature = "hub-download")]
+    {
+        download::download(src, env)
+    }
+    #[cfg(not(feature = "hub-download"))]
+    {
+        Err(LoadError::Hub(not_cached(src, env)))
+    }
+}
+
+/// The cache folder of `src`'s repository (`datasets--OWNER--NAME`).
+pub fn repo_dir(src: &HfSource, env: &HubEnv) -> PathBuf {
     let repo = Repo::with_revision(src.repo.clone(), RepoType::Dataset, src.revision.clone());
-    let repo_dir = env.cache_dir.join(repo.folder_name());
+    env.cache_dir.join(repo.folder_name())
+}
+
+/// The snapshot folder holding `src`'s files when the cache has the revision; no network.
+pub fn cached(src: &HfSource, env: &HubEnv) -> Option<PathBuf> {
+    let repo_dir = repo_dir(src, env);
     let snapshots = repo_dir.join("snapshots");
     let is_commit = src.revision.len() == 40 && src.revision.chars().all(|c| c.is_ascii_hexdigit());
     let commit = if is_commit {
@@ -105,14 +182,35 @@ pub fn resolve(src: &HfSource, env: &HubEnv) -> Result<PathBuf, LoadError> {
     if let Some(commit) = commit {
         let dir = snapshots.join(&commit);
         if dir.is_dir() {
-            return Ok(dir);
+            return Some(dir);
         }
     }
-    Err(LoadError::Hub(not_cached(src, env, &repo_dir)))
+    None
 }
 
-fn not_cached(src: &HfSource, env: &HubEnv, repo_dir: &Path) -> String {
-    let state = if repo_dir.is_dir() {
+/// Why the cache cannot serve `src`, and what to do instead.
+pub(super) fn not_cached(src: &HfSource, env: &HubEnv) -> String {
+    let why = if env.offline {
+        " HF_HUB_OFFLINE is set, so the hub is not contacted."
+    } else if cfg!(feature = "hub-download") {
+        ""
+    } else {
+        " This build of anesbench reads hf: sources from the local Hugging Face cache only \
+          (built without the `hub-download` feature)."
+    };
+    format!(
+        "hf:{repo}@{rev}: {state}.{why}\n{hint}",
+        repo = src.repo,
+        rev = src.revision,
+        state = cache_state(src, env),
+        hint = local_path_hint(src),
+    )
+}
+
+/// What the cache holds of `src`'s repository, for error messages.
+pub(super) fn cache_state(src: &HfSource, env: &HubEnv) -> String {
+    let repo_dir = &repo_dir(src, env);
+    if repo_dir.is_dir() {
         let refs = list(&repo_dir.join("refs"));
         format!(
             "the cache has {} but not revision `{}` (cached refs: {})",
@@ -126,16 +224,13 @@ fn not_cached(src: &HfSource, env: &HubEnv, repo_dir: &Path) -> String {
         )
     } else {
         format!("nothing is cached at {}", repo_dir.display())
-    };
-    let offline = if env.offline {
-        " HF_HUB_OFFLINE is set."
-    } else {
-        ""
-    };
+    }
+}
+
+/// The way out when the hub cannot serve a source.
+pub(super) fn local_path_hint(src: &HfSource) -> String {
     format!(
-        "hf:{repo}@{rev}: {state}.{offline} anesbench reads hf: sources from the local Hugging \
-         Face cache only and does not contact the hub.\n\
-         hint: pass a local path instead, e.g. `anesbench data stats path/to/anesbench_en.json` \
+        "hint: pass a local path instead, e.g. `anesbench data stats path/to/anesbench_en.json` \
          or a folder of JSON/JSONL/Parquet files; or fill the cache where the hub is reachable \
          with `huggingface-cli download --repo-type dataset {repo} --revision {rev}` (HF_TOKEN for \
          gated repos) and point HF_HOME at it",
