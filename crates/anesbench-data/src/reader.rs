@@ -284,10 +284,17 @@ fn read_parquet(
         let mut rows = Vec::with_capacity(batch.num_rows());
         for i in 0..batch.num_rows() {
             let mut cells = Vec::with_capacity(columns.len());
-            for col in &columns {
+            for (col, name) in columns.iter().zip(&names) {
                 let cell = match col {
                     None => Cell::Null,
-                    Some(a) => arrow_cell(path, a.as_ref(), i)?,
+                    Some(a) => arrow_cell(path, a.as_ref(), i).map_err(|e| match e {
+                        DataError::ColumnType { path, found, .. } => DataError::ColumnType {
+                            path,
+                            column: name.clone().unwrap_or_default(),
+                            found,
+                        },
+                        e => e,
+                    })?,
                 };
                 if let Cell::Text(t) = &cell {
                     bytes += t.len() as u64;

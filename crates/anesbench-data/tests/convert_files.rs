@@ -382,3 +382,20 @@ fn parquet_is_read_in_bounded_batches() {
     .unwrap();
     assert_eq!((n, max), (5000, 300));
 }
+
+#[test]
+fn binary_text_column_is_a_type_error_naming_the_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("c_en.parquet");
+    let schema = Schema::new(vec![Field::new("text", DataType::Binary, true)]);
+    let col: arrow::array::ArrayRef =
+        std::sync::Arc::new(arrow::array::BinaryArray::from(vec![Some(b"abc".as_ref())]));
+    write_batch(&f, schema, vec![col]);
+    let e = convert(&opts(Kind::Corpus, vec![f], &dir.path().join("o")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("c_en.parquet") && e.contains("`text`") && e.contains("Binary"),
+        "{e}"
+    );
+}

@@ -63,10 +63,11 @@ impl CleanWriter {
         match (&mut self.sink, &batch.raw) {
             (Sink::Parquet(w, f), Some(Raw::Arrow(rb))) => {
                 if let Some(file) = f.take() {
-                    *w =
-                        Some(ArrowWriter::try_new(file, rb.schema(), None).map_err(|e| {
-                            DataError::Other(format!("{}: {e}", self.path.display()))
-                        })?);
+                    *w = Some(
+                        ArrowWriter::try_new(file, rb.schema(), Some(small_row_groups())).map_err(
+                            |e| DataError::Other(format!("{}: {e}", self.path.display())),
+                        )?,
+                    );
                 }
                 let filtered = filter_record_batch(rb, &BooleanArray::from(keep.to_vec()))
                     .map_err(|e| DataError::Other(format!("{}: {e}", self.path.display())))?;
@@ -122,4 +123,12 @@ pub(super) fn copy_unchanged(input: &Path, dir: &Path) -> Result<(), DataError> 
     let out = super::clean_path(input, dir);
     std::fs::copy(input, &out).map_err(|e| DataError::io(&out, e))?;
     Ok(())
+}
+
+/// The writer buffers a whole row group in memory: keep them small, as the inputs are.
+fn small_row_groups() -> parquet::file::properties::WriterProperties {
+    parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_size(8192)
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .build()
 }

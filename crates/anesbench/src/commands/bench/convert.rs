@@ -67,9 +67,11 @@ pub fn run(a: BenchConvertArgs) -> anyhow::Result<ExitCode> {
     let ref_out = a.dir.join("reference.json");
     let clean_dir = a.dir.join("clean");
     let _ = std::fs::remove_dir_all(&corpus_dir);
-    // Plant a few demo questions so the scan has something to find.
+    // Plant a few demo questions so the scan has something to find (only questions long
+    // enough for 13-grams can be found).
     let plant: Vec<String> = anesbench_core::demo::items_for(Lang::En)
         .iter()
+        .filter(|i| anesbench_data::ngram::token_count(&i.question) >= 13)
         .take(3)
         .map(|i| i.question.clone())
         .collect();
