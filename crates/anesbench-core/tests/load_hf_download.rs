@@ -388,3 +388,30 @@ fn load_reads_hf_home_endpoint_and_token_from_the_environment() {
         .iter()
         .all(|s| s.headers.get("authorization") == Some(&format!("Bearer {TOKEN}"))));
 }
+
+/// A hub that accepts connections but never answers passes the connect probe; the listing's
+/// own timeout must still end the wait.
+#[test]
+fn a_stalled_hub_times_out_on_the_listing() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let held = std::thread::spawn(move || {
+        // Keep the accepted connections open and silent until the client gives up.
+        let conns: Vec<TcpStream> = listener.incoming().take(2).filter_map(Result::ok).collect();
+        std::thread::sleep(Duration::from_secs(12));
+        drop(conns);
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let src = HfSource::parse("hf:MiliLab/AnesBench").unwrap().unwrap();
+    let t = Instant::now();
+    let err = resolve(&src, &hub_env(cache.path(), &endpoint, None, false))
+        .unwrap_err()
+        .to_string();
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(11), "{took:?}");
+    assert!(
+        err.contains("cannot list the dataset") && err.contains("pass a local path"),
+        "{err}"
+    );
+    drop(held);
+}

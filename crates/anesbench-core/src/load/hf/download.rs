@@ -5,7 +5,10 @@
 //! load is a plain cache hit. Its ureq agent has no connect timeout and `ApiBuilder` does
 //! not expose one, so an unreachable hub would hang for the operating system's TCP timeout
 //! (minutes): a TCP connect probe to the endpoint (or the proxy ureq would use) with a short
-//! timeout runs first and turns that into an immediate error with the local-path hint.
+//! timeout runs first and turns that into an immediate error with the local-path hint. The
+//! listing request then carries a whole-request timeout; the file downloads themselves
+//! cannot (hf-hub builds those requests internally), so a hub that stalls mid-file after
+//! answering the listing is not bounded.
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -14,6 +17,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use hf_hub::api::sync::{ApiBuilder, ApiError};
+use hf_hub::api::RepoInfo;
 use hf_hub::{Cache, Repo, RepoType};
 
 use super::{cache_state, local_path_hint, repo_dir, HfSource, HubEnv};
@@ -23,6 +27,9 @@ use crate::load::source::format_of;
 /// How long name resolution plus the connect probe may take before the hub counts as
 /// unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long the repository listing may take in all.
+const LIST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Download `src`'s data files (JSON, JSONL, Parquet; not README or .gitattributes) into
 /// the cache and return the snapshot folder holding them.
@@ -43,8 +50,15 @@ pub(super) fn download(src: &HfSource, env: &HubEnv) -> Result<PathBuf, LoadErro
         RepoType::Dataset,
         src.revision.clone(),
     ));
-    let info = repo
-        .info()
+    // The listing goes through hf-hub's own request (its agent, headers and token) with a
+    // whole-request timeout added, so a hub that accepts connections but never answers
+    // (a stalled proxy) fails here instead of hanging.
+    let info: RepoInfo = repo
+        .info_request()
+        .timeout(LIST_TIMEOUT)
+        .call()
+        .map_err(|e| ApiError::RequestError(Box::new(e)))
+        .and_then(|r| r.into_json().map_err(ApiError::IoError))
         .map_err(|e| fail(api_failure(src, env, "cannot list the dataset", &e)))?;
     let files: Vec<String> = info
         .siblings
