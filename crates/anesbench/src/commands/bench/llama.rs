@@ -1,7 +1,6 @@
 //! `anesbench bench llama`: throughput of the embedded backend on the demo set beside raw
 //! llama.cpp (same build, same model, same context, measured in the same run).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -43,6 +42,7 @@ pub fn run(args: BenchLlamaArgs) -> anyhow::Result<ExitCode> {
 #[cfg(feature = "llama")]
 mod imp {
     use super::*;
+    use std::path::PathBuf;
     use std::time::Instant;
 
     use anesbench_backend::{Backend, GenParams, GenRequest, LoglikRequest, Prompt};
