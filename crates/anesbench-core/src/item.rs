@@ -51,7 +51,9 @@ impl FromStr for Lang {
         match s.trim().to_ascii_lowercase().as_str() {
             "en" | "english" => Ok(Lang::En),
             "zh" | "cn" | "chinese" => Ok(Lang::Zh),
-            other => Err(format!("unknown language `{other}` (expected en or zh; cn is read as zh)")),
+            other => Err(format!(
+                "unknown language `{other}` (expected en or zh; cn is read as zh)"
+            )),
         }
     }
 }
@@ -130,7 +132,9 @@ impl FromStr for Level {
             "1" | "s1" | "system1" => Ok(Level::S1),
             "2" | "1.x" | "s1x" | "s1.x" | "system1x" | "system1.x" => Ok(Level::S1x),
             "3" | "s2" | "system2" => Ok(Level::S2),
-            _ => Err(format!("unknown level `{s}` (expected 1, 2, 3 or System 1 / 1.x / 2)")),
+            _ => Err(format!(
+                "unknown level `{s}` (expected 1, 2, 3 or System 1 / 1.x / 2)"
+            )),
         }
     }
 }
@@ -161,7 +165,10 @@ impl Item {
     }
     /// `(letter, text)` pairs.
     pub fn lettered_options(&self) -> impl Iterator<Item = (char, &str)> {
-        self.options.iter().enumerate().map(|(i, o)| (letter(i), o.as_str()))
+        self.options
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (letter(i), o.as_str()))
     }
     /// The key a run uses for this item: ids are unique within a language only.
     pub fn key(&self) -> String {

@@ -38,7 +38,11 @@ impl Cell {
         self.errors += u64::from(r.is_error());
     }
     fn finish(&mut self) {
-        self.accuracy = if self.n == 0 { 0.0 } else { self.correct as f64 / self.n as f64 };
+        self.accuracy = if self.n == 0 {
+            0.0
+        } else {
+            self.correct as f64 / self.n as f64
+        };
         let (lo, hi) = wilson(self.correct, self.n, Z95);
         self.ci_low = lo;
         self.ci_high = hi;
@@ -79,7 +83,10 @@ pub fn lang_level_key(lang: Lang, level: Level) -> String {
 
 impl Summary {
     pub fn from_records<'a>(records: impl IntoIterator<Item = &'a SampleRecord>) -> Summary {
-        let mut s = Summary { schema: SUMMARY_SCHEMA, ..Summary::default() };
+        let mut s = Summary {
+            schema: SUMMARY_SCHEMA,
+            ..Summary::default()
+        };
         let mut items = std::collections::BTreeSet::new();
         let mut lens: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
         for r in records {
@@ -88,7 +95,10 @@ impl Summary {
             s.overall.add(r);
             s.by_level.entry(r.level.key().into()).or_default().add(r);
             s.by_lang.entry(r.lang.code().into()).or_default().add(r);
-            s.by_lang_level.entry(lang_level_key(r.lang, r.level)).or_default().add(r);
+            s.by_lang_level
+                .entry(lang_level_key(r.lang, r.level))
+                .or_default()
+                .add(r);
             let e = lens.entry(r.level.key().into()).or_default();
             if let Some(t) = r.completion_tokens {
                 e.0.push(f64::from(t));
@@ -99,7 +109,12 @@ impl Summary {
         }
         s.items = items.len() as u64;
         s.overall.finish();
-        for c in s.by_level.values_mut().chain(s.by_lang.values_mut()).chain(s.by_lang_level.values_mut()) {
+        for c in s
+            .by_level
+            .values_mut()
+            .chain(s.by_lang.values_mut())
+            .chain(s.by_lang_level.values_mut())
+        {
             c.finish();
         }
         for (k, (c, r)) in lens {
@@ -172,6 +187,9 @@ mod tests {
         assert_eq!(s.level(Level::S1).unwrap().accuracy, 0.5);
         assert_eq!(s.lang_level(Lang::Zh, Level::S2).unwrap().correct, 0);
         assert_eq!(s.items, 3);
-        assert_eq!(s.length_by_level["system1"].mean_completion_tokens, Some(10.0));
+        assert_eq!(
+            s.length_by_level["system1"].mean_completion_tokens,
+            Some(10.0)
+        );
     }
 }

@@ -29,7 +29,11 @@ mod tests {
     fn item(i: usize) -> Item {
         Item {
             id: i.to_string(),
-            lang: if i.is_multiple_of(2) { Lang::En } else { Lang::Zh },
+            lang: if i.is_multiple_of(2) {
+                Lang::En
+            } else {
+                Lang::Zh
+            },
             level: Level::ALL[i % 3],
             question: format!("q{i}"),
             options: vec!["a".into(), "b".into()],

@@ -11,7 +11,12 @@ fn anesbench(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn anesbench");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
 
@@ -32,8 +37,20 @@ fn adds_answer_and_rule_keeping_other_fields_in_order() {
     let input = dir.path().join("in.jsonl");
     let output = dir.path().join("out.jsonl");
     std::fs::write(&input, INPUT).expect("write input");
-    let out = anesbench(&["extract", input.to_str().unwrap(), "-o", output.to_str().unwrap()], "");
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = anesbench(
+        &[
+            "extract",
+            input.to_str().unwrap(),
+            "-o",
+            output.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty(), "data goes to the -o file only");
     let written = std::fs::read_to_string(&output).expect("read output");
     let lines: Vec<&str> = written.lines().collect();
@@ -88,15 +105,24 @@ fn bad_line_names_line_and_field_and_leaves_no_output_file() {
 
     let out = anesbench(&["extract"], r#"{"options": {"A": "a"}, "response": 3}"#);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("line 1") && err.contains("`response`"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("line 1") && err.contains("`response`"),
+        "{err}"
+    );
 
     let out = anesbench(&["extract"], r#"{"options": {"A": "a"}}"#);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("`response` is missing"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("`response` is missing"),
+        "{err}"
+    );
 
     let out = anesbench(&["extract"], "not json\n");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("line 1") && err.contains("invalid JSON"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("line 1") && err.contains("invalid JSON"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -109,8 +135,15 @@ fn reasoning_field_is_read_only_when_the_response_is_empty() {
         r#"{"options": {"A": "a", "B": "b"}, "response": "The answer is A.", "reasoning_content": "Final answer: B"}"#,
         "\n",
     );
-    let out = anesbench(&["extract", "--reasoning-field", "reasoning_content"], input);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = anesbench(
+        &["extract", "--reasoning-field", "reasoning_content"],
+        input,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let answers: Vec<(serde_json::Value, serde_json::Value)> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
