@@ -10,11 +10,12 @@ use std::sync::mpsc::sync_channel;
 use anesbench_core::item::Lang;
 use serde::Serialize;
 
+use crate::corpus_fast;
 use crate::dataset_info::{self, Layout};
 use crate::error::DataError;
 use crate::formats::{self, Record, Skip, Style};
 use crate::progress::Progress;
-use crate::reader::{self, ColumnSpec, ReadOptions, RowBatch, Selection};
+use crate::reader::{self, ColumnSpec, FileKind, ReadOptions, RowBatch, Selection};
 use crate::split::{self, Split};
 use crate::writer::{OutFormat, RecordWriter};
 
@@ -79,7 +80,7 @@ pub struct SkipCounts {
 }
 
 impl SkipCounts {
-    fn add(&mut self, s: Skip) {
+    pub(crate) fn add(&mut self, s: Skip) {
         match s {
             Skip::Empty => self.empty += 1,
             Skip::Null => self.null += 1,
@@ -285,51 +286,71 @@ pub fn convert(opts: &ConvertOptions) -> Result<ConvertReport, DataError> {
         batch_rows: opts.batch_rows,
         keep_raw: false,
     };
-    let (tx, rx) = sync_channel::<Msg>(4);
     let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
     let mut rows_read = 0u64;
     let mut bytes_read = 0u64;
-    let result: Result<(), DataError> = std::thread::scope(|s| {
-        s.spawn(|| {
-            let tx = tx;
-            let mut res = Ok(());
-            for (i, p) in paths.iter().enumerate() {
-                let r = reader::read_file(p, &selection, &read_opts, &mut |b| {
-                    tx.send(Msg::Batch(i, b))
-                        .map_err(|_| DataError::Other("writer stopped".into()))
-                });
-                if let Err(e) = r {
-                    res = Err(e);
-                    break;
+    let all_parquet = paths
+        .iter()
+        .all(|p| matches!(reader::file_kind(p), Ok(FileKind::Parquet)));
+    let result: Result<(), DataError> = if opts.kind == Kind::Corpus && all_parquet {
+        let out = &mut outs[0];
+        corpus_fast::run(
+            &paths,
+            &selection,
+            &read_opts,
+            &mut out.writer,
+            opts.format,
+            &mut progress,
+        )
+        .map(|t| {
+            rows_read = t.rows;
+            bytes_read = t.bytes;
+            out.skipped = t.skipped;
+        })
+    } else {
+        let (tx, rx) = sync_channel::<Msg>(4);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let tx = tx;
+                let mut res = Ok(());
+                for (i, p) in paths.iter().enumerate() {
+                    let r = reader::read_file(p, &selection, &read_opts, &mut |b| {
+                        tx.send(Msg::Batch(i, b))
+                            .map_err(|_| DataError::Other("writer stopped".into()))
+                    });
+                    if let Err(e) = r {
+                        res = Err(e);
+                        break;
+                    }
                 }
-            }
-            let _ = tx.send(Msg::Done(res));
-        });
-        let mut outcome = Ok(());
-        for msg in rx.iter() {
-            match msg {
-                Msg::Batch(i, batch) => {
-                    let lang = files[i].1;
-                    rows_read += batch.rows.len() as u64;
-                    bytes_read += batch.bytes;
-                    progress.inc(batch.rows.len() as u64, batch.bytes);
-                    for row in &batch.rows {
-                        for out in outs.iter_mut() {
-                            match (out.make)(row, lang) {
-                                Ok(rec) => out.writer.write(&rec)?,
-                                Err(skip) => out.skipped.add(skip),
+                let _ = tx.send(Msg::Done(res));
+            });
+            let mut outcome = Ok(());
+            for msg in rx.iter() {
+                match msg {
+                    Msg::Batch(i, batch) => {
+                        let lang = files[i].1;
+                        rows_read += batch.rows.len() as u64;
+                        bytes_read += batch.bytes;
+                        progress.inc(batch.rows.len() as u64, batch.bytes);
+                        for row in &batch.rows {
+                            for out in outs.iter_mut() {
+                                match (out.make)(row, lang) {
+                                    Ok(rec) => out.writer.write(&rec)?,
+                                    Err(skip) => out.skipped.add(skip),
+                                }
                             }
                         }
                     }
-                }
-                Msg::Done(r) => {
-                    outcome = r;
-                    break;
+                    Msg::Done(r) => {
+                        outcome = r;
+                        break;
+                    }
                 }
             }
-        }
-        outcome
-    });
+            outcome
+        })
+    };
     progress.finish();
     result?;
     let mut reports = Vec::new();

@@ -6,10 +6,12 @@
 //! JSONL line by line, JSON arrays element by element. Nothing holds a whole file.
 
 pub mod convert;
+mod corpus_fast;
 pub mod dataset_info;
 pub mod decontam;
 pub mod error;
 pub mod formats;
+pub mod json_escape;
 pub mod ngram;
 pub mod progress;
 pub mod reader;

@@ -229,11 +229,56 @@ fn parquet_err(path: &Path, e: impl std::fmt::Display) -> DataError {
     }
 }
 
-fn read_parquet(
+/// One Parquet batch with the asked-for columns in the order asked for (`None`: an
+/// optional column the file lacks).
+pub struct ArrowColumns<'a> {
+    pub path: &'a Path,
+    pub batch: RecordBatch,
+    pub columns: Vec<Option<ArrayRef>>,
+    /// Resolved name per column, for error messages.
+    pub names: &'a [Option<String>],
+}
+
+impl ArrowColumns<'_> {
+    /// The rows as [`Row`]s, and the bytes of their text values.
+    pub fn rows(&self) -> Result<(Vec<Row>, u64), DataError> {
+        let path = self.path;
+        let mut bytes = 0u64;
+        let mut rows = Vec::with_capacity(self.batch.num_rows());
+        for i in 0..self.batch.num_rows() {
+            let mut cells = Vec::with_capacity(self.columns.len());
+            for (col, name) in self.columns.iter().zip(self.names) {
+                let cell = match col {
+                    None => Cell::Null,
+                    Some(a) => arrow_cell(path, a.as_ref(), i).map_err(|e| match e {
+                        DataError::ColumnType { path, found, .. } => DataError::ColumnType {
+                            path,
+                            column: name.clone().unwrap_or_default(),
+                            found,
+                        },
+                        e => e,
+                    })?,
+                };
+                if let Cell::Text(t) = &cell {
+                    bytes += t.len() as u64;
+                }
+                cells.push(cell);
+            }
+            rows.push(Row::Cells(cells));
+        }
+        Ok((rows, bytes))
+    }
+}
+
+pub type ArrowSink<'a> = dyn FnMut(ArrowColumns<'_>) -> Result<(), DataError> + 'a;
+
+/// Stream a Parquet file as arrow batches of the selected columns, for callers that read
+/// the arrays in place instead of copying every value into a [`Row`].
+pub fn read_parquet_arrow(
     path: &Path,
     selection: &Selection,
     opts: &ReadOptions,
-    sink: &mut Sink<'_>,
+    sink: &mut ArrowSink<'_>,
 ) -> Result<ReadInfo, DataError> {
     let file = File::open(path).map_err(|e| DataError::io(path, e))?;
     let builder =
@@ -280,41 +325,39 @@ fn read_parquet(
             .iter()
             .map(|n| n.as_ref().and_then(|n| batch.column_by_name(n).cloned()))
             .collect();
-        let mut bytes = 0u64;
-        let mut rows = Vec::with_capacity(batch.num_rows());
-        for i in 0..batch.num_rows() {
-            let mut cells = Vec::with_capacity(columns.len());
-            for (col, name) in columns.iter().zip(&names) {
-                let cell = match col {
-                    None => Cell::Null,
-                    Some(a) => arrow_cell(path, a.as_ref(), i).map_err(|e| match e {
-                        DataError::ColumnType { path, found, .. } => DataError::ColumnType {
-                            path,
-                            column: name.clone().unwrap_or_default(),
-                            found,
-                        },
-                        e => e,
-                    })?,
-                };
-                if let Cell::Text(t) = &cell {
-                    bytes += t.len() as u64;
-                }
-                cells.push(cell);
-            }
-            rows.push(Row::Cells(cells));
-        }
         let n = batch.num_rows() as u64;
-        sink(RowBatch {
-            first_row: next_row,
-            rows,
-            bytes,
-            raw: opts.keep_raw.then(|| Raw::Arrow(batch)),
+        sink(ArrowColumns {
+            path,
+            batch,
+            columns,
+            names: &names,
         })?;
         next_row += n;
     }
     Ok(ReadInfo {
         columns: resolved,
         rows: next_row,
+    })
+}
+
+fn read_parquet(
+    path: &Path,
+    selection: &Selection,
+    opts: &ReadOptions,
+    sink: &mut Sink<'_>,
+) -> Result<ReadInfo, DataError> {
+    let mut next_row = 0u64;
+    read_parquet_arrow(path, selection, opts, &mut |cols| {
+        let (rows, bytes) = cols.rows()?;
+        let n = rows.len() as u64;
+        sink(RowBatch {
+            first_row: next_row,
+            rows,
+            bytes,
+            raw: opts.keep_raw.then(|| Raw::Arrow(cols.batch)),
+        })?;
+        next_row += n;
+        Ok(())
     })
 }
 

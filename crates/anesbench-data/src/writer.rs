@@ -25,6 +25,25 @@ impl OutFormat {
     }
 }
 
+impl OutFormat {
+    /// Bytes before the record that has `index` records before it.
+    pub fn before(self, index: u64) -> &'static [u8] {
+        match (self, index) {
+            (OutFormat::Jsonl, _) => b"",
+            (OutFormat::Json, 0) => b"[\n",
+            (OutFormat::Json, _) => b",\n",
+        }
+    }
+
+    /// Bytes after each record.
+    pub fn after(self) -> &'static [u8] {
+        match self {
+            OutFormat::Jsonl => b"\n",
+            OutFormat::Json => b"",
+        }
+    }
+}
+
 impl std::str::FromStr for OutFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -66,22 +85,25 @@ impl RecordWriter {
     }
 
     pub fn write<T: Serialize>(&mut self, record: &T) -> Result<(), DataError> {
-        let sep: &[u8] = match (self.format, self.written) {
-            (OutFormat::Jsonl, _) => b"",
-            (OutFormat::Json, 0) => b"[\n",
-            (OutFormat::Json, _) => b",\n",
-        };
         self.out
-            .write_all(sep)
+            .write_all(self.format.before(self.written))
             .map_err(|e| DataError::io(&self.partial, e))?;
         serde_json::to_writer(&mut self.out, record)
             .map_err(|e| DataError::Other(format!("{}: {e}", self.partial.display())))?;
-        if self.format == OutFormat::Jsonl {
-            self.out
-                .write_all(b"\n")
-                .map_err(|e| DataError::io(&self.partial, e))?;
-        }
+        self.out
+            .write_all(self.format.after())
+            .map_err(|e| DataError::io(&self.partial, e))?;
         self.written += 1;
+        Ok(())
+    }
+
+    /// Append `records` records already encoded by the caller, each framed with
+    /// [`OutFormat::before`] (given the count written before it) and [`OutFormat::after`].
+    pub fn write_encoded(&mut self, bytes: &[u8], records: u64) -> Result<(), DataError> {
+        self.out
+            .write_all(bytes)
+            .map_err(|e| DataError::io(&self.partial, e))?;
+        self.written += records;
         Ok(())
     }
 

@@ -399,3 +399,53 @@ fn binary_text_column_is_a_type_error_naming_the_column() {
         "{e}"
     );
 }
+
+/// Parquet corpora take the arrow-to-bytes path; JSONL takes the row-by-row one. Both
+/// must write the same bytes, skip counts included, in both output formats.
+#[test]
+fn parquet_corpus_fast_path_writes_the_row_path_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts: Vec<Option<&str>> = vec![
+        Some("plain"),
+        None,
+        Some(" \u{3000}\n\t "),
+        Some("quote \" backslash \\ tab\t nl\n cr\r nul\u{0} us\u{1f} del\u{7f}"),
+        Some("麻醉 é 🩺 \u{2028}"),
+        Some("  leading and trailing space kept  "),
+        Some(""),
+        Some("x"),
+    ];
+    let pq = dir.path().join("corpus.parquet");
+    write_parquet(&pq, &[("text", texts.clone())]);
+    let jl = dir.path().join("corpus.jsonl");
+    let lines: Vec<String> = texts
+        .iter()
+        .map(|t| serde_json::to_string(&json!({ "text": t })).unwrap())
+        .collect();
+    std::fs::write(&jl, lines.join("\n") + "\n").unwrap();
+    for format in [OutFormat::Jsonl, OutFormat::Json] {
+        let run = |input: &Path, out: &str| {
+            let out = dir.path().join(out);
+            let mut o = opts(Kind::Corpus, vec![input.into()], &out);
+            o.format = format;
+            let r = convert(&o).unwrap();
+            let file = &r.outputs[0].file;
+            (std::fs::read(file).unwrap(), r)
+        };
+        let (fast, rf) = run(&pq, &format!("pq-{}", format.extension()));
+        let (slow, rs) = run(&jl, &format!("jl-{}", format.extension()));
+        assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&slow)
+        );
+        assert_eq!(rf.outputs[0].written, 5);
+        assert_eq!(rf.outputs[0].skipped, rs.outputs[0].skipped);
+        assert_eq!(
+            (rf.outputs[0].skipped.null, rf.outputs[0].skipped.empty),
+            (1, 2)
+        );
+        assert_eq!(rf.rows_read, 8);
+        let text_bytes: u64 = texts.iter().flatten().map(|t| t.len() as u64).sum();
+        assert_eq!(rf.bytes_read, text_bytes);
+    }
+}
