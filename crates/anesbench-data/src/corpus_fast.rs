@@ -1,38 +1,36 @@
-//! The pretrain-corpus hot path for Parquet inputs: a reader thread decodes each batch and
-//! encodes its `{"text": ...}` records straight from the arrow string arrays into a
-//! byte chunk, while the calling thread only writes chunks to the file. Same bytes as the
-//! row-by-row path ([`formats::corpus`] through serde_json); no `String` per row.
+//! The pretrain-corpus hot path for Parquet inputs: a reader thread decodes batches
+//! (decompression and arrow decoding, about half the work) while the calling thread encodes
+//! `{"text": ...}` records straight from the arrow string arrays into one reused buffer and
+//! writes it in large pieces (the other half). Same bytes as the row-by-row path
+//! ([`formats::corpus`] through serde_json), without a `String` per row.
 //!
-//! Memory stays bounded: at most `CHUNKS_IN_FLIGHT` chunks of about `CHUNK_BYTES` each wait
-//! in the channel, and written chunks go back to the reader for reuse.
+//! Memory stays bounded: at most `BATCHES_IN_FLIGHT` decoded batches wait in the channel,
+//! and the buffer is flushed at about `CHUNK_BYTES`.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::sync_channel;
 
-use arrow::array::{Array, AsArray};
+use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::DataType;
 
 use crate::convert::SkipCounts;
 use crate::error::DataError;
-use crate::formats::{self, Record, Skip};
+use crate::formats::{self, Skip};
 use crate::json_escape;
 use crate::progress::Progress;
-use crate::reader::{self, ArrowColumns, ReadOptions, Selection};
+use crate::reader::{self, ReadOptions, Row, Selection};
 use crate::writer::{OutFormat, RecordWriter};
 
+/// Encoded bytes are written once this many have gathered.
 const CHUNK_BYTES: usize = 4 << 20;
-const CHUNKS_IN_FLIGHT: usize = 4;
+/// Batches decoded ahead of the writer.
+const BATCHES_IN_FLIGHT: usize = 4;
 
-/// Records encoded by the reader, ready to write.
-struct Chunk {
-    bytes: Vec<u8>,
-    records: u64,
-    rows: u64,
-    text_bytes: u64,
-}
-
+/// One decoded batch: the text array when it is a string array (encoded in place),
+/// otherwise its rows as the row path reads them.
 enum Msg {
-    Chunk(Chunk),
+    Strings(ArrayRef),
+    Rows(Vec<Row>, u64),
     Done(Result<(), DataError>),
 }
 
@@ -43,100 +41,81 @@ pub(crate) struct Totals {
     pub skipped: SkipCounts,
 }
 
-/// Encodes rows into chunks on the reader side.
-struct Encoder {
+/// Encodes records into one reused buffer and writes it out in large pieces.
+struct Encoder<'w> {
     format: OutFormat,
-    written: u64,
-    chunk: Chunk,
-    skipped: SkipCounts,
-    tx: SyncSender<Msg>,
-    free: Receiver<Vec<u8>>,
+    writer: &'w mut RecordWriter,
+    buf: Vec<u8>,
+    pending: u64,
+    totals: Totals,
 }
 
-impl Encoder {
-    fn record(&mut self, text: Option<&str>) {
-        match text {
-            None => self.skipped.add(Skip::Null),
-            Some(t) if t.trim().is_empty() => self.skipped.add(Skip::Empty),
-            Some(t) => {
-                let out = &mut self.chunk.bytes;
-                out.extend_from_slice(self.format.before(self.written));
-                out.extend_from_slice(b"{\"text\":");
-                json_escape::push_str(out, t);
-                out.push(b'}');
-                out.extend_from_slice(self.format.after());
-                self.written += 1;
-                self.chunk.records += 1;
-            }
-        }
+impl Encoder<'_> {
+    fn written(&self) -> u64 {
+        self.writer.written() + self.pending
     }
 
-    /// Rows that are not plain strings go the row-by-row way, so lists, numbers and
-    /// unsupported types are skipped, rendered or refused exactly as there.
-    fn other(&mut self, cols: &ArrowColumns<'_>) -> Result<(), DataError> {
-        let (rows, bytes) = cols.rows()?;
-        self.chunk.text_bytes += bytes;
-        for row in &rows {
-            match formats::corpus(row) {
-                Ok(rec @ Record::Text { .. }) => {
-                    let out = &mut self.chunk.bytes;
-                    out.extend_from_slice(self.format.before(self.written));
-                    serde_json::to_writer(&mut *out, &rec)
-                        .map_err(|e| DataError::Other(format!("encoding a record: {e}")))?;
-                    out.extend_from_slice(self.format.after());
-                    self.written += 1;
-                    self.chunk.records += 1;
-                }
-                Ok(_) => unreachable!("formats::corpus only makes text records"),
-                Err(skip) => self.skipped.add(skip),
-            }
-        }
-        Ok(())
-    }
-
-    fn batch(&mut self, cols: ArrowColumns<'_>) -> Result<(), DataError> {
-        self.chunk.rows += cols.batch.num_rows() as u64;
-        let Some(a) = cols.columns.first().cloned().flatten() else {
-            return self.other(&cols);
+    fn text(&mut self, text: Option<&str>) {
+        let Some(t) = text else {
+            self.totals.skipped.add(Skip::Null);
+            return;
         };
         // Text bytes as the row path counts them: the lengths of the non-null values.
-        let mut text = |v: Option<&str>| {
-            if let Some(t) = v {
-                self.chunk.text_bytes += t.len() as u64;
-            }
-            self.record(v);
-        };
-        match a.data_type() {
-            DataType::Utf8 => a.as_string::<i32>().iter().for_each(&mut text),
-            DataType::LargeUtf8 => a.as_string::<i64>().iter().for_each(&mut text),
-            DataType::Utf8View => a.as_string_view().iter().for_each(&mut text),
-            _ => return self.other(&cols),
+        self.totals.bytes += t.len() as u64;
+        if t.trim().is_empty() {
+            self.totals.skipped.add(Skip::Empty);
+            return;
         }
-        if self.chunk.bytes.len() >= CHUNK_BYTES {
-            self.send()?;
+        let before = self.format.before(self.written());
+        self.buf.extend_from_slice(before);
+        self.buf.extend_from_slice(b"{\"text\":");
+        json_escape::push_str(&mut self.buf, t);
+        self.buf.push(b'}');
+        self.buf.extend_from_slice(self.format.after());
+        self.pending += 1;
+    }
+
+    fn strings(&mut self, a: &dyn Array) {
+        self.totals.rows += a.len() as u64;
+        match a.data_type() {
+            DataType::Utf8 => a.as_string::<i32>().iter().for_each(|v| self.text(v)),
+            DataType::LargeUtf8 => a.as_string::<i64>().iter().for_each(|v| self.text(v)),
+            DataType::Utf8View => a.as_string_view().iter().for_each(|v| self.text(v)),
+            other => unreachable!("the reader sends only string arrays, not {other}"),
+        }
+    }
+
+    /// Rows that are not plain strings are made the row-by-row way, so lists and numbers
+    /// are skipped or rendered exactly as there.
+    fn rows(&mut self, rows: &[Row], bytes: u64) -> Result<(), DataError> {
+        self.totals.rows += rows.len() as u64;
+        self.totals.bytes += bytes;
+        for row in rows {
+            match formats::corpus(row) {
+                Ok(rec) => {
+                    let before = self.format.before(self.written());
+                    self.buf.extend_from_slice(before);
+                    serde_json::to_writer(&mut self.buf, &rec)
+                        .map_err(|e| DataError::Other(format!("encoding a record: {e}")))?;
+                    self.buf.extend_from_slice(self.format.after());
+                    self.pending += 1;
+                }
+                Err(skip) => self.totals.skipped.add(skip),
+            }
         }
         Ok(())
     }
 
-    fn send(&mut self) -> Result<(), DataError> {
-        let mut next = self
-            .free
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(CHUNK_BYTES + (CHUNK_BYTES >> 2)));
-        next.clear();
-        let chunk = std::mem::replace(
-            &mut self.chunk,
-            Chunk {
-                bytes: next,
-                records: 0,
-                rows: 0,
-                text_bytes: 0,
-            },
-        );
-        self.tx
-            .send(Msg::Chunk(chunk))
-            .map_err(|_| DataError::Other("writer stopped".into()))
+    fn flush(&mut self) -> Result<(), DataError> {
+        self.writer.write_encoded(&self.buf, self.pending)?;
+        self.buf.clear();
+        self.pending = 0;
+        Ok(())
     }
+}
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
 /// Convert Parquet `paths` (column 0 of `selection` is the text) into `writer`.
@@ -148,62 +127,51 @@ pub(crate) fn run(
     format: OutFormat,
     progress: &mut Progress,
 ) -> Result<Totals, DataError> {
-    let (tx, rx) = sync_channel::<Msg>(CHUNKS_IN_FLIGHT);
-    let (free_tx, free_rx) = sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
-    let mut totals = Totals {
-        rows: 0,
-        bytes: 0,
-        skipped: SkipCounts::default(),
+    let (tx, rx) = sync_channel::<Msg>(BATCHES_IN_FLIGHT);
+    let mut enc = Encoder {
+        format,
+        writer,
+        buf: Vec::with_capacity(CHUNK_BYTES + (CHUNK_BYTES >> 2)),
+        pending: 0,
+        totals: Totals {
+            rows: 0,
+            bytes: 0,
+            skipped: SkipCounts::default(),
+        },
     };
     std::thread::scope(|s| {
-        let reader = s.spawn(move || {
-            let mut enc = Encoder {
-                format,
-                written: 0,
-                chunk: Chunk {
-                    bytes: Vec::with_capacity(CHUNK_BYTES + (CHUNK_BYTES >> 2)),
-                    records: 0,
-                    rows: 0,
-                    text_bytes: 0,
-                },
-                skipped: SkipCounts::default(),
-                tx: tx.clone(),
-                free: free_rx,
-            };
-            let mut res = paths.iter().try_for_each(|p| {
-                reader::read_parquet_arrow(p, selection, read_opts, &mut |cols| enc.batch(cols))
-                    .map(|_| ())
+        s.spawn(move || {
+            let stopped = || DataError::Other("writer stopped".into());
+            let res = paths.iter().try_for_each(|p| {
+                reader::read_parquet_arrow(p, selection, read_opts, &mut |cols| {
+                    let msg = match cols.columns.first().cloned().flatten() {
+                        Some(a) if is_string(a.data_type()) => Msg::Strings(a),
+                        _ => {
+                            let (rows, bytes) = cols.rows()?;
+                            Msg::Rows(rows, bytes)
+                        }
+                    };
+                    tx.send(msg).map_err(|_| stopped())
+                })
+                .map(|_| ())
             });
-            if res.is_ok() && enc.chunk.rows > 0 {
-                res = enc.send();
-            }
             let _ = tx.send(Msg::Done(res));
-            enc.skipped
         });
-        let mut outcome = Ok(());
-        for msg in rx.iter() {
+        // Returning early drops the receiver, which stops a reader blocked on sending.
+        for msg in rx {
+            let (rows0, bytes0) = (enc.totals.rows, enc.totals.bytes);
             match msg {
-                Msg::Chunk(c) => {
-                    if let Err(e) = writer.write_encoded(&c.bytes, c.records) {
-                        outcome = Err(e);
-                        break;
-                    }
-                    totals.rows += c.rows;
-                    totals.bytes += c.text_bytes;
-                    progress.inc(c.rows, c.text_bytes);
-                    let _ = free_tx.try_send(c.bytes);
-                }
-                Msg::Done(r) => {
-                    outcome = r;
-                    break;
-                }
+                Msg::Strings(a) => enc.strings(a.as_ref()),
+                Msg::Rows(rows, bytes) => enc.rows(&rows, bytes)?,
+                Msg::Done(r) => return r,
+            }
+            progress.inc(enc.totals.rows - rows0, enc.totals.bytes - bytes0);
+            if enc.buf.len() >= CHUNK_BYTES {
+                enc.flush()?;
             }
         }
-        // Dropping the receiver unblocks a reader still sending after a write failed.
-        drop(rx);
-        let skipped = reader.join().expect("reader thread panicked");
-        totals.skipped = skipped;
-        outcome
+        Ok(())
     })?;
-    Ok(totals)
+    enc.flush()?;
+    Ok(enc.totals)
 }
