@@ -166,7 +166,7 @@ fn greedy_generation_is_deterministic_and_honours_max_tokens() {
     let again = b.generate_blocking(&req).unwrap();
     assert_eq!(a, again);
     let n = a.completion_tokens.unwrap();
-    assert!(n >= 1 && n <= 12, "{a:?}");
+    assert!((1..=12).contains(&n), "{a:?}");
     match a.finish_reason.as_deref() {
         Some("length") => assert_eq!(n, 12),
         Some("stop") => assert!(n < 12),
@@ -311,7 +311,7 @@ fn garbage_gguf_is_a_clear_error_not_a_crash() {
     std::fs::write(
         &path,
         (0..4096u32)
-            .map(|i| (i * 2654435761u32 >> 24) as u8)
+            .map(|i| ((i * 2654435761u32) >> 24) as u8)
             .collect::<Vec<_>>(),
     )
     .unwrap();
