@@ -311,7 +311,7 @@ fn garbage_gguf_is_a_clear_error_not_a_crash() {
     std::fs::write(
         &path,
         (0..4096u32)
-            .map(|i| ((i * 2654435761u32) >> 24) as u8)
+            .map(|i| (i.wrapping_mul(2654435761u32) >> 24) as u8)
             .collect::<Vec<_>>(),
     )
     .unwrap();
