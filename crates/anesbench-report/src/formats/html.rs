@@ -3,11 +3,11 @@
 use std::fmt::Write;
 
 use super::text::{
-    ci, opt_num, overview, pct, settings, CELL_HEADER, LENGTH_HEADER, OVERVIEW_HEADER,
+    cell_row, opt_num, overview, settings, CELL_HEADER, LENGTH_HEADER, OVERVIEW_HEADER,
 };
 use super::{Exporter, RenderedFigure};
 use crate::error::Result;
-use crate::model::{lang_name, level_name, Report};
+use crate::model::{level_name, Report};
 
 pub struct HtmlExporter;
 
@@ -31,7 +31,11 @@ pub fn escape(s: &str) -> String {
     o
 }
 
-fn table(o: &mut String, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
+fn table<R: IntoIterator<Item = String>>(
+    o: &mut String,
+    head: &[&str],
+    rows: impl IntoIterator<Item = R>,
+) {
     o.push_str("<table><thead><tr>");
     for h in head {
         let _ = write!(o, "<th>{}</th>", escape(h));
@@ -80,24 +84,7 @@ impl Exporter for HtmlExporter {
                 settings(r).into_iter().map(|(k, v)| vec![k.to_string(), v]),
             );
             o.push_str("<h3>Accuracy by level and language</h3>\n");
-            table(
-                &mut o,
-                &CELL_HEADER,
-                r.cells.iter().map(|c| {
-                    let k = &c.cell;
-                    vec![
-                        lang_name(&c.lang).to_string(),
-                        level_name(&c.level).to_string(),
-                        k.n.to_string(),
-                        k.correct.to_string(),
-                        pct(k.accuracy),
-                        ci(k),
-                        k.no_answer.to_string(),
-                        k.truncated.to_string(),
-                        k.errors.to_string(),
-                    ]
-                }),
-            );
+            table(&mut o, &CELL_HEADER, r.cells.iter().map(cell_row));
             o.push_str("<h3>Output length per level (completion tokens)</h3>\n");
             table(
                 &mut o,

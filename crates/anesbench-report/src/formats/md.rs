@@ -3,11 +3,11 @@
 use std::fmt::Write;
 
 use super::text::{
-    ci, opt_num, overview, pct, settings, CELL_HEADER, LENGTH_HEADER, OVERVIEW_HEADER,
+    cell_row, opt_num, overview, settings, CELL_HEADER, LENGTH_HEADER, OVERVIEW_HEADER,
 };
 use super::{Exporter, RenderedFigure};
 use crate::error::Result;
-use crate::model::{lang_name, level_name, Report};
+use crate::model::{level_name, Report};
 
 pub struct MarkdownExporter;
 
@@ -45,21 +45,7 @@ impl Exporter for MarkdownExporter {
             o.push_str("\n### Accuracy by level and language\n\n");
             header(&mut o, &CELL_HEADER);
             for c in &r.cells {
-                let k = &c.cell;
-                row(
-                    &mut o,
-                    [
-                        lang_name(&c.lang).to_string(),
-                        level_name(&c.level).to_string(),
-                        k.n.to_string(),
-                        k.correct.to_string(),
-                        pct(k.accuracy),
-                        ci(k),
-                        k.no_answer.to_string(),
-                        k.truncated.to_string(),
-                        k.errors.to_string(),
-                    ],
-                );
+                row(&mut o, cell_row(c));
             }
             o.push_str("\n### Output length per level (completion tokens)\n\n");
             header(&mut o, &LENGTH_HEADER);

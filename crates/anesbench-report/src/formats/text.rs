@@ -2,7 +2,7 @@
 
 use anesbench_core::summary::Cell;
 
-use crate::model::RunReport;
+use crate::model::{lang_name, level_name, CellRow, RunReport};
 use crate::size::SizeSource;
 
 pub fn pct(x: f64) -> String {
@@ -112,6 +112,22 @@ pub const CELL_HEADER: [&str; 9] = [
     "Truncated",
     "Errors",
 ];
+/// One row under [`CELL_HEADER`], as the Markdown and HTML reports show it.
+pub fn cell_row(c: &CellRow) -> [String; 9] {
+    let k = &c.cell;
+    [
+        lang_name(&c.lang).to_string(),
+        level_name(&c.level).to_string(),
+        k.n.to_string(),
+        k.correct.to_string(),
+        pct(k.accuracy),
+        ci(k),
+        k.no_answer.to_string(),
+        k.truncated.to_string(),
+        k.errors.to_string(),
+    ]
+}
+
 pub const LENGTH_HEADER: [&str; 5] = [
     "Level",
     "n",
