@@ -5,7 +5,9 @@
 //! loop, which is the only writer of `samples.jsonl`.
 
 use std::collections::{HashSet, VecDeque};
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -39,7 +41,14 @@ pub struct RunRequest {
     pub progress: ProgressMode,
     /// More sinks, called after the JSONL writer and the progress display.
     pub extra_sinks: Vec<Box<dyn Sink>>,
+    /// Resolves when the user asks the run to stop (Ctrl-C, SIGTERM): no new samples are
+    /// started, requests in flight are dropped (they run again on resume), and everything
+    /// already finished is kept and summarised.
+    pub stop: Option<StopSignal>,
 }
+
+/// A future that resolves when the run should stop early.
+pub type StopSignal = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 impl RunRequest {
     pub fn new(
@@ -63,6 +72,7 @@ impl RunRequest {
             retry,
             progress: ProgressMode::Auto,
             extra_sinks: Vec::new(),
+            stop: None,
         }
     }
 }
@@ -78,6 +88,8 @@ pub struct RunOutcome {
     /// Samples (of the whole run) that errored after their retries.
     pub errors: usize,
     pub warnings: Vec<String>,
+    /// The stop signal fired: the summary covers only the samples finished so far.
+    pub interrupted: bool,
 }
 
 struct Job {
@@ -114,7 +126,9 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
         retry,
         progress,
         extra_sinks,
+        stop,
     } = req;
+    let mut stop = stop.unwrap_or_else(|| Box::pin(std::future::pending()));
     let items = select(&dataset.items, &settings);
     let prompts =
         prepare_all(&items, &settings, &shot_pool).map_err(|(i, message)| RunError::Prompt {
@@ -277,7 +291,27 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
     }
     drop(tx);
     let mut failure = None;
-    while let Some(msg) = rx.recv().await {
+    let mut interrupted = false;
+    loop {
+        let msg = tokio::select! {
+            m = rx.recv() => m,
+            _ = &mut stop, if !interrupted => {
+                // Workers hold the only senders: once aborted they drop them, and the
+                // loop ends after the results already queued have been recorded.
+                interrupted = true;
+                if let Ok(mut q) = queue.lock() {
+                    q.clear();
+                }
+                for h in &handles {
+                    h.abort();
+                }
+                fan(RunEvent::Warning(
+                    "interrupted: no new samples are started; requests in flight are dropped and run again on resume",
+                ))?;
+                continue;
+            }
+        };
+        let Some(msg) = msg else { break };
         let res = match &msg {
             Msg::Done(r) => fan(RunEvent::Sample(r)),
             Msg::Retry(key, n) => fan(RunEvent::Retry { key, notice: n }),
@@ -315,8 +349,11 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
     let summary = Summary::from_records(records.iter().copied());
     rd.write_summary(&summary)?;
     let errors = records.iter().filter(|r| r.is_error()).count();
-    manifest.info.finished_at = Some(now_rfc3339());
-    rd.write_manifest(&manifest)?;
+    // An interrupted run is not finished: `finished_at` stays empty until a resume completes it.
+    if !interrupted {
+        manifest.info.finished_at = Some(now_rfc3339());
+        rd.write_manifest(&manifest)?;
+    }
     Ok(RunOutcome {
         dir: out,
         summary,
@@ -324,6 +361,7 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
         skipped,
         errors,
         warnings,
+        interrupted,
     })
 }
 

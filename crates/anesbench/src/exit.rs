@@ -7,3 +7,6 @@ pub const FAILURE: u8 = 1;
 /// The run finished but some samples errored after their retries (`--resume` retries them),
 /// or validation found bad records.
 pub const PARTIAL: u8 = 3;
+/// The run was stopped by Ctrl-C or SIGTERM; finished samples are kept and a rerun resumes.
+/// (128 + SIGINT, as shells report a process killed by Ctrl-C.)
+pub const INTERRUPTED: u8 = 130;

@@ -179,6 +179,85 @@ async fn kill_9_mid_run_then_resume_finds_every_sample_exactly_once_and_no_key_i
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_keeps_finished_samples_writes_a_partial_summary_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = write_synthetic(dir.path(), 150);
+    let server = FakeServer::start(FakeConfig {
+        faults: vec![FaultRule::new(
+            Trigger::Always,
+            Fault::Slow(Duration::from_millis(25)),
+        )],
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    let out = dir.path().join("run");
+    let run = || {
+        let mut c = eval(&server, &ds, &out);
+        c.args(["--concurrency", "4"]);
+        c
+    };
+    let child = run()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while lines(&out).len() < 30 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the run never got going"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    let k = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(k.success());
+    let o = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the run did not stop within 30 s of SIGINT")
+        .unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("interrupted"),
+        "{}",
+        text(&o)
+    );
+    let kept = lines(&out);
+    assert!(
+        kept.len() >= 30 && kept.len() < 300,
+        "{} lines after the interrupt",
+        kept.len()
+    );
+    // The partial summary counts exactly the samples on disk.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["overall"]["n"].as_u64(),
+        Some(kept.len() as u64),
+        "{summary}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(manifest["finished_at"].is_null(), "{manifest}");
+
+    let o = done(run()).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let recs = lines(&out);
+    let mut seen = HashMap::new();
+    for r in &recs {
+        assert!(seen.insert(key(r), ()).is_none(), "{} twice", key(r));
+    }
+    assert_eq!(seen.len(), 300);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(manifest["finished_at"].is_string(), "{manifest}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_exit_3_and_a_resume_retries_them() {
     let dir = tempfile::tempdir().unwrap();
     let ds = write_synthetic(dir.path(), 10);

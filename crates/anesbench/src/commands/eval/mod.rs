@@ -35,14 +35,22 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(async move {
+    let result = rt.block_on(async move {
         let backend = backend::build(&mut settings).await?;
         let out = settings.out.clone().unwrap_or_else(|| default_out(&settings));
         eprintln!("run directory: {}", out.display());
         let mut req = RunRequest::new(settings, dataset, backend, out);
         req.progress = progress;
+        req.stop = Some(stop_signal());
         let outcome = execute(req).await?;
         print!("{}", anesbench_run::table::render(&outcome.summary));
+        if outcome.interrupted {
+            eprintln!(
+                "interrupted: {} kept the samples finished so far (the summary above covers only those); run the same command again to resume",
+                outcome.dir.display()
+            );
+            return Ok(ExitCode::from(exit::INTERRUPTED));
+        }
         eprintln!(
             "wrote {} ({} samples run now, {} already done)",
             outcome.dir.display(),
@@ -57,6 +65,36 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(exit::PARTIAL));
         }
         Ok(ExitCode::from(exit::SUCCESS))
+    });
+    // An interrupted embedded run may still have a llama.cpp decode running on a blocking
+    // thread; its result is not wanted, so do not wait for it.
+    rt.shutdown_background();
+    result
+}
+
+/// Ctrl-C or SIGTERM (a batch scheduler's time limit): stop starting samples and keep what
+/// is done. Handlers are installed when the run starts; until then the default applies.
+fn stop_signal() -> anesbench_run::runner::StopSignal {
+    Box::pin(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     })
 }
 
