@@ -47,7 +47,7 @@ pub struct EvalArgs {
     /// `generate` (answer extraction) or `loglik` (option-letter log-probabilities).
     #[arg(long, value_parser = parse_mode)]
     pub mode: Option<Mode>,
-    /// Built-in prompt: `cot` or `direct`.
+    /// Built-in prompt: `cot` or `direct` [default: cot; direct in loglik mode].
     #[arg(long, value_name = "STYLE")]
     pub prompt: Option<PromptStyle>,
     /// Worked examples before each question (taken from the demo set).
@@ -205,6 +205,12 @@ pub fn resolve(a: &EvalArgs) -> anyhow::Result<Settings> {
     if let Some(m) = a.mode {
         s.mode = m;
     }
+    // Loglik reads the letter right after the prompt, so a prompt that asks for step-by-step
+    // analysis first works against it (base models start reasoning, not answering). Unless the
+    // user or the config chose a prompt, loglik uses the direct-answer one.
+    if s.mode == Mode::Loglik && a.prompt.is_none() && !in_file("prompt_style") {
+        s.prompt_style = PromptStyle::Direct;
+    }
     s.validate()?;
     Ok(s)
 }
@@ -220,6 +226,14 @@ mod tests {
         assert_eq!(s.mode, Mode::Loglik);
         assert_eq!(s.dataset, "demo");
         assert_eq!(s.model_path, Some(anesbench_llama::default_model_path()));
+        assert_eq!(s.prompt_style, PromptStyle::Direct);
+        // A prompt the user chose wins.
+        let s = resolve(&EvalArgs {
+            prompt: Some(PromptStyle::Cot),
+            ..EvalArgs::default()
+        })
+        .unwrap();
+        assert_eq!((s.mode, s.prompt_style), (Mode::Loglik, PromptStyle::Cot));
         // A mode the user chose wins.
         let s = resolve(&EvalArgs {
             mode: Some(Mode::Generate),
