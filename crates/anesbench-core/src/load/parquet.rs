@@ -18,12 +18,36 @@ use super::raw::RawRecord;
 /// Magic bytes at both ends of a Parquet file.
 pub const MAGIC: &[u8; 4] = b"PAR1";
 
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `catch_unwind` that also keeps the panic message off stderr: the caller turns the panic
+/// into a problem naming the file, and a second, raw message would only confuse. A hook
+/// that defers to the previous one is installed once; it stays silent only on this thread
+/// and only while `f` runs, so every other panic prints as before.
+fn quiet_catch<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                prev(info)
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let out = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    out
+}
+
 /// Parse Parquet bytes. Never panics: a panic inside the Parquet reader on corrupt input
 /// becomes a problem with the file.
 pub fn parse(bytes: &[u8], file: Option<&Path>) -> (Vec<RawRecord>, Vec<Problem>) {
     let file_buf = file.map(Path::to_path_buf);
     let data = bytes::Bytes::copy_from_slice(bytes);
-    match catch_unwind(AssertUnwindSafe(|| read(data))) {
+    match quiet_catch(|| read(data)) {
         Ok(Ok(records)) => (records, Vec::new()),
         Ok(Err(e)) => (
             Vec::new(),
@@ -115,4 +139,20 @@ fn value(a: &dyn Array, row: usize) -> Value {
 
 fn list(a: &dyn Array) -> Value {
     Value::Array((0..a.len()).map(|i| value(a, i)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_catch_turns_a_panic_into_an_error_and_restores_the_flag() {
+        let r = quiet_catch(|| -> u8 { panic!("corrupt page") });
+        assert!(r.is_err());
+        assert!(
+            !QUIET.with(|q| q.get()),
+            "the flag must be reset after the call"
+        );
+        assert_eq!(quiet_catch(|| 7).ok(), Some(7));
+    }
 }
