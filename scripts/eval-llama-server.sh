@@ -10,12 +10,23 @@
 #
 # Usage: bash scripts/eval-llama-server.sh [extra `anesbench eval` flags, e.g. --limit 20]
 # Env:   ANESBENCH_HOME (model + venv cache), PORT (default 18080),
+#        LLAMA_CPP_PYTHON_VERSION (default 0.3.16; venv: $ANESBENCH_HOME/venv-llama-server-<version>),
+#        CHAT_FORMAT (llama-cpp-python --chat_format, default gemma: the demo GGUF carries no
+#        tokenizer.chat_template, so without it the server logs "Using fallback chat format:
+#        llama-2" and wraps messages in `[INST] <<SYS>>`, which the model then continues;
+#        llama-cpp-python's `gemma` format drops system messages, as Gemma has no system role),
 #        ANESBENCH_BIN (default: build target/release/anesbench without the llama feature),
 #        OUT (default runs/llama-server-<time>), CONCURRENCY (default 1: llama-cpp-python
 #        serves one request at a time).
-# Known: llama-cpp-python 0.3.36 built from source here loaded the GGUF, answered /v1/models,
-# then segfaulted on the first generation request (at concurrency 1 and 4); anesbench then
-# recorded every sample as an error and exited 3, as designed.
+# Known: llama-cpp-python 0.3.36 built from source here loaded this GGUF, answered /v1/models,
+# then segfaulted inside Llama.eval -> llama_decode on the first completion (also outside the
+# server, and with flash_attn/n_batch/threads/swa_full varied); anesbench then recorded every
+# sample as an error and exited 3, as designed. 0.3.16 works with this GGUF, so it is pinned
+# below, in a venv named after the version so a broken unpinned venv is never reused.
+# With 0.3.16 on 2 busy cores the full demo set (128) took ~19 min in generate mode (0%: the
+# 270m base model echoes the question until max_tokens) and ~2 min in loglik mode (21.1%).
+# That run found two echoed option lines, cut at max_tokens, scored as answers by the
+# final-line rule; replies cut at the token limit are now read for answer statements only.
 # Building llama-cpp-python compiles llama.cpp from source: expect 10-20 minutes on 2 cores
 # the first time (needs cmake and a C++ compiler); later runs reuse the venv.
 set -euo pipefail
@@ -24,7 +35,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 home="${ANESBENCH_HOME:-$HOME/.cache/anesbench}"
 port="${PORT:-18080}"
 out="${OUT:-$root/runs/llama-server-$(date -u +%Y%m%d-%H%M%S)}"
-venv="$home/venv-llama-server"
+lcp_version="${LLAMA_CPP_PYTHON_VERSION:-0.3.16}"
+venv="$home/venv-llama-server-$lcp_version"
 
 model="$(bash "$root/scripts/fetch-demo-model.sh")"
 
@@ -32,9 +44,9 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 if ! "$venv/bin/python" -c 'import llama_cpp.server' 2>/dev/null; then
-  echo "eval-llama-server: installing llama-cpp-python[server] (compiles llama.cpp)" >&2
+  echo "eval-llama-server: installing llama-cpp-python[server]==$lcp_version (compiles llama.cpp)" >&2
   "$venv/bin/pip" install --quiet --upgrade pip
-  "$venv/bin/pip" install --quiet 'llama-cpp-python[server]'
+  "$venv/bin/pip" install --quiet "llama-cpp-python[server]==$lcp_version"
 fi
 
 bin="${ANESBENCH_BIN:-}"
@@ -45,7 +57,8 @@ fi
 
 log="$(mktemp -t llama-server.XXXXXX.log)"
 "$venv/bin/python" -m llama_cpp.server --model "$model" --model_alias gemma-3-270m \
-  --host 127.0.0.1 --port "$port" --n_ctx 4096 --logits_all true >"$log" 2>&1 &
+  --host 127.0.0.1 --port "$port" --n_ctx 4096 --logits_all true \
+  --chat_format "${CHAT_FORMAT:-gemma}" >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
 
