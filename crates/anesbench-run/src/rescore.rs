@@ -85,7 +85,12 @@ pub fn rescore(dir: &Path) -> Result<RescoreOutcome, RunError> {
                     .unwrap_or_else(|| r.letters.chars().map(|_| String::new()).collect());
                 // Stored reasoning may include a `<think>` block split from the response;
                 // extraction reads the reasoning only when the response says nothing.
-                let (_, ex) = score_text(r.response.as_deref(), r.reasoning.as_deref(), &opts);
+                let (_, ex) = score_text(
+                    r.response.as_deref(),
+                    r.reasoning.as_deref(),
+                    &opts,
+                    r.finish_reason.as_deref(),
+                );
                 (ex.answer, ex.rule)
             }
         };

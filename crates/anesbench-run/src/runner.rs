@@ -429,6 +429,7 @@ impl Ctx {
                             resp.content.as_deref(),
                             resp.reasoning.as_deref(),
                             &item.options,
+                            resp.finish_reason.as_deref(),
                         );
                         rec.reasoning = join_reasoning(resp.reasoning, think);
                         rec.response = resp.content;

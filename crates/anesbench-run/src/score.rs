@@ -1,7 +1,7 @@
 //! Turning a backend reply into a scored record, shared by the runner and `rescore` so
 //! both read a response the same way.
 
-use anesbench_core::extract::{extract_with_reasoning, split_think, Extraction};
+use anesbench_core::extract::{extract_ended, split_think, Ending, Extraction};
 use anesbench_core::item::letter;
 
 /// Rule names that are not extraction rules.
@@ -10,16 +10,19 @@ pub const RULE_LOGLIK: &str = "loglik_argmax";
 
 /// What a generate-mode response says: the reasoning found in `<think>` (if any) and the
 /// extraction. The response decides; the server's separate reasoning counts only for a
-/// final statement when the response is empty (`content: null`).
+/// final statement when the response is empty (`content: null`). A reply cut at the token
+/// limit (`finish_reason = length`) is read for answer statements only.
 pub fn score_text(
     content: Option<&str>,
     server_reasoning: Option<&str>,
     options: &[String],
+    finish_reason: Option<&str>,
 ) -> (Option<String>, Extraction) {
     let (think, _) = split_think(content.unwrap_or(""));
+    let ending = Ending::from_finish_reason(finish_reason);
     (
         think,
-        extract_with_reasoning(content, server_reasoning, options),
+        extract_ended(content, server_reasoning, options, ending),
     )
 }
 

@@ -164,3 +164,44 @@ fn reasoning_field_is_read_only_when_the_response_is_empty() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON line");
     assert_eq!(v["answer"], serde_json::Value::Null);
 }
+
+#[test]
+fn a_reply_cut_at_the_token_limit_is_read_for_statements_only() {
+    // The same echoed option line: an answer when the model stopped there, none when the
+    // token limit cut it there.
+    let line = |reason: &str| {
+        format!(
+            r#"{{"options": {{"A": "Propofol", "B": "Ketamine"}}, "response": "请回答下列问题：\nB. Ketamine", "finish_reason": {reason}}}"#
+        )
+    };
+    let input = format!(
+        "{}\n{}\n{}\n",
+        line("\"stop\""),
+        line("\"length\""),
+        line("null")
+    );
+    let out = anesbench(&["extract"], &input);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["answer"].clone())
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            serde_json::json!("B"),
+            serde_json::Value::Null,
+            serde_json::json!("B")
+        ]
+    );
+    let bad = anesbench(
+        &["extract"],
+        r#"{"options": ["x", "y"], "response": "A", "finish_reason": 3}"#,
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("finish_reason"));
+}

@@ -91,6 +91,33 @@ pub fn extract(response: &str, options: &[String]) -> Extraction {
 
 /// [`extract`] on text that has no `<think>` blocks left in it.
 pub fn extract_text(text: &str, options: &[String]) -> Extraction {
+    extract_text_as(text, options, Ending::Finished)
+}
+
+/// How the generation ended, as far as extraction cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The model stopped by itself (or nobody knows).
+    Finished,
+    /// Cut at the token limit (`finish_reason = length`): the last line is wherever the cut
+    /// fell, not a conclusion, so only answer statements count. Rules that read the last line
+    /// or the last sentence (`final_line_letter`, `bold_letter`, `option_text`) are skipped:
+    /// a base model echoing the option list would otherwise "answer" with whichever option
+    /// line the cut landed on.
+    Truncated,
+}
+
+impl Ending {
+    /// From an OpenAI-style `finish_reason`.
+    pub fn from_finish_reason(reason: Option<&str>) -> Ending {
+        match reason {
+            Some("length") => Ending::Truncated,
+            _ => Ending::Finished,
+        }
+    }
+}
+
+fn extract_text_as(text: &str, options: &[String], ending: Ending) -> Extraction {
     let n = options.len().min(26);
     if n == 0 || text.trim().is_empty() {
         return Extraction::none(NO_ANSWER);
@@ -99,6 +126,13 @@ pub fn extract_text(text: &str, options: &[String]) -> Extraction {
     let plain = normalize::plain(&folded);
     if let Some(found) = decide::decide(&statements::find(&plain, n), &plain) {
         return found;
+    }
+    if ending == Ending::Truncated {
+        // The opening line is as the model meant it; nothing at the cut is.
+        return match weak::first_line_letter(&plain, &options[..n]) {
+            Some(c) => Extraction::found(c, "first_line_letter"),
+            None => Extraction::none(NO_ANSWER),
+        };
     }
     if let Some(c) = weak::final_line_letter(&plain, &options[..n]) {
         return Extraction::found(c, "final_line_letter");
@@ -129,8 +163,19 @@ pub fn extract_with_reasoning(
     reasoning: Option<&str>,
     options: &[String],
 ) -> Extraction {
+    extract_ended(response, reasoning, options, Ending::Finished)
+}
+
+/// [`extract_with_reasoning`] for a generation that ended as `ending` says: a truncated
+/// response is read for answer statements only (see [`Ending::Truncated`]).
+pub fn extract_ended(
+    response: Option<&str>,
+    reasoning: Option<&str>,
+    options: &[String],
+    ending: Ending,
+) -> Extraction {
     let split = split_think_full(response.unwrap_or(""));
-    let found = extract_text(&split.rest, options);
+    let found = extract_text_as(&split.rest, options, ending);
     if found.answer.is_some() || !split.rest.trim().is_empty() {
         return found;
     }
@@ -158,6 +203,42 @@ pub fn extract_with_reasoning(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_truncated_reply_is_read_for_statements_only() {
+        let o = opts();
+        // A base model echoing the options, cut after the first option line.
+        let echo = "Which drug keeps blood pressure?\nThe options are listed below.\nC. Etomidate";
+        assert_eq!(extract_text(echo, &o).answer, Some('C'));
+        let cut = extract_ended(Some(echo), None, &o, Ending::Truncated);
+        assert_eq!((cut.answer, cut.rule.as_str()), (None, NO_ANSWER));
+        // A cut on a bold letter or an option's text is not an answer either.
+        for text in ["We weigh them: **B**", "Etomidate"] {
+            assert!(extract_text(text, &o).answer.is_some(), "{text}");
+            assert_eq!(
+                extract_ended(Some(text), None, &o, Ending::Truncated).answer,
+                None,
+                "{text}"
+            );
+        }
+        // A statement made before the cut still counts, and so does an opening letter.
+        let stated = "Answer: B\n\nKetamine keeps the sympathetic tone and then the model rambl";
+        assert_eq!(
+            extract_ended(Some(stated), None, &o, Ending::Truncated).answer,
+            Some('B')
+        );
+        let opening = "B\n\nKetamine releases catecholamines and so the blood pre";
+        assert_eq!(
+            extract_ended(Some(opening), None, &o, Ending::Truncated).answer,
+            Some('B')
+        );
+        assert_eq!(
+            Ending::from_finish_reason(Some("length")),
+            Ending::Truncated
+        );
+        assert_eq!(Ending::from_finish_reason(Some("stop")), Ending::Finished);
+        assert_eq!(Ending::from_finish_reason(None), Ending::Finished);
+    }
 
     fn opts() -> Vec<String> {
         ["Propofol", "Ketamine", "Etomidate", "Midazolam"]

@@ -2,14 +2,15 @@
 //!
 //! Reads JSONL lines `{"options": {"A": "...", ...}, "response": "..."}` and writes each
 //! line back with `"answer"` (a letter or null) and `"answer_rule"` appended; every other
-//! field is kept, in its order.
+//! field is kept, in its order. A line may carry `"finish_reason"`: `"length"` marks a reply
+//! cut at the token limit, which is read for answer statements only.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anesbench_core::extract::{extract, extract_with_reasoning, Extraction};
+use anesbench_core::extract::{extract_ended, Ending, Extraction};
 use anyhow::{bail, Context};
 use serde_json::{Map, Value};
 
@@ -116,15 +117,18 @@ fn process(
             .ok_or_else(|| {
                 anyhow::anyhow!("{name} line {n}: field `response` is missing ({SHAPE_HINT})")
             })?;
-        let found = match reasoning_field {
-            None => extract(response.unwrap_or(""), &options),
-            Some(field) => {
-                let reasoning = text_field(&record, field)
-                    .map_err(|e| anyhow::anyhow!("{name} line {n}: field `{field}`: {e}"))?
-                    .flatten();
-                extract_with_reasoning(response, reasoning, &options)
-            }
+        let ending = Ending::from_finish_reason(
+            text_field(&record, "finish_reason")
+                .map_err(|e| anyhow::anyhow!("{name} line {n}: field `finish_reason`: {e}"))?
+                .flatten(),
+        );
+        let reasoning = match reasoning_field {
+            None => None,
+            Some(field) => text_field(&record, field)
+                .map_err(|e| anyhow::anyhow!("{name} line {n}: field `{field}`: {e}"))?
+                .flatten(),
         };
+        let found = extract_ended(response, reasoning, &options, ending);
         count(&mut counts, &found);
         record.insert(
             "answer".into(),
