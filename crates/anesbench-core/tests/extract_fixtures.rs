@@ -1,9 +1,10 @@
 //! Runs every case of `fixtures/extract_cases.jsonl` (one JSON object per line: options,
-//! response, expected letter or null, note) and prints every failure before failing.
+//! response, expected letter or null, note, and optionally `finish_reason`) and prints
+//! every failure before failing.
 
 use std::collections::BTreeMap;
 
-use anesbench_core::extract::{extract, RULES};
+use anesbench_core::extract::{extract_ended, Ending, RULES};
 
 #[derive(serde::Deserialize)]
 struct Case {
@@ -11,6 +12,8 @@ struct Case {
     response: String,
     expected: Option<String>,
     note: String,
+    #[serde(default)]
+    finish_reason: Option<String>,
 }
 
 fn cases() -> Vec<(usize, Case)> {
@@ -50,7 +53,8 @@ fn every_fixture_case_extracts_as_expected() {
     let cases = cases();
     for (line, case) in &cases {
         let options: Vec<String> = case.options.values().cloned().collect();
-        let got = extract(&case.response, &options);
+        let ending = Ending::from_finish_reason(case.finish_reason.as_deref());
+        let got = extract_ended(Some(&case.response), None, &options, ending);
         assert!(
             RULES.contains(&got.rule.as_str()),
             "line {line}: rule {} is not listed in RULES",

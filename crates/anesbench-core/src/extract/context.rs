@@ -15,6 +15,17 @@ static NEGATED_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+/// An instruction right before the phrase: "Please answer: C", "Read the question and
+/// answer: A. ...", "请给出答案：C". Base models echo the prompt's own instructions, and
+/// what follows them is the option list, not a choice. Only right before: "Please note:
+/// the answer is C" still answers.
+static INSTRUCTION_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:(?-u:\b)(?:please|kindly)|(?-u:\b)(?:question|questions|carefully)\s+and)\s*$|请\s*(?:给出|写出|选出|直接)?\s*(?:你的|正确的?)?\s*$",
+    )
+    .expect("valid regex")
+});
+
 static FORCED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?-u:\b)if\s+(?:forced|pressed|i\s+had\s+to|i\s+must|i\s+have\s+to)(?-u:\b)")
         .expect("valid regex")
@@ -60,7 +71,7 @@ pub fn clause_before(text: &str, pos: usize) -> &str {
 pub fn negated_before(text: &str, pos: usize) -> bool {
     // "if forced, I'd say C" hedges but still answers.
     let clause = FORCED.replace_all(clause_before(text, pos), "");
-    if NEGATED_BEFORE.is_match(&clause) {
+    if NEGATED_BEFORE.is_match(&clause) || INSTRUCTION_BEFORE.is_match(&clause) {
         return true;
     }
     text[..pos]
@@ -115,6 +126,15 @@ mod tests {
         assert!(!negated_before(t, t.len() - 1));
         let t = "答案不选A";
         assert!(negated_before(t, t.find('选').unwrap()));
+        for (t, word) in [
+            ("Please answer: C", "answer"),
+            ("Read the question and answer: A", "answer"),
+            ("请给出答案：C", "答案"),
+        ] {
+            assert!(negated_before(t, t.find(word).unwrap()), "{t}");
+        }
+        let t = "Please note: the answer is C";
+        assert!(!negated_before(t, t.find("answer").unwrap()));
     }
 
     #[test]
