@@ -320,3 +320,36 @@ fn lenient_keeps_the_first_of_duplicate_ids() {
     assert_eq!(ds.items.len(), 2);
     assert!(ds.items.iter().all(|i| i.question != "the duplicate"));
 }
+
+#[test]
+fn a_record_with_another_error_is_still_checked_for_a_duplicate_id() {
+    // Record 1 lacks an option (so never becomes an item) and repeats record 0's id.
+    let mut recs = en_records(4);
+    let id = recs[0]["id"].clone();
+    recs[1].insert("id".into(), id.clone());
+    recs[1].remove("B");
+    // Records 2 and 3 share an id, and the first of them is the broken one.
+    let id2 = recs[2]["id"].clone();
+    recs[3].insert("id".into(), id2);
+    recs[2].insert("category".into(), 9.into());
+    let (_d, p, probs) = problems_for(&recs);
+    let dup: Vec<_> = probs
+        .iter()
+        .filter(|q| q.message.contains("duplicate id"))
+        .collect();
+    assert_eq!(dup.len(), 2, "{probs:#?}");
+    assert_eq!(dup[0].index, Some(1), "{probs:#?}");
+    assert!(dup[0].message.contains("first at record[0]"), "{}", dup[0]);
+    assert_eq!(dup[1].index, Some(3), "{probs:#?}");
+    assert!(dup[1].message.contains("first at record[2]"), "{}", dup[1]);
+    assert!(dup
+        .iter()
+        .all(|q| q.file.as_deref() == Some(p.as_path()) && q.field.as_deref() == Some("id")));
+    // The other errors are still there too.
+    assert!(probs
+        .iter()
+        .any(|q| q.index == Some(1) && q.message != dup[0].message));
+    assert!(probs
+        .iter()
+        .any(|q| q.index == Some(2) && q.field.as_deref() == Some("category")));
+}

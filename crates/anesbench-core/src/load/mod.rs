@@ -142,6 +142,7 @@ fn finish(
         problems.extend(validate::check_item(it, at));
     }
     let dups = validate::duplicates(&items, &mut problems);
+    validate::duplicates_among_failed(&items, &dups, &mut problems);
     // A record is bad when any problem names it; its items are all dropped.
     let bad: BTreeSet<(Option<PathBuf>, Option<usize>)> =
         problems.iter().map(|p| (p.file.clone(), p.index)).collect();

@@ -1,7 +1,7 @@
 //! Checks on finished items that no single field reader can make: the item invariants
 //! (also applied to the built-in demo set) and duplicate ids within a language.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use super::error::Problem;
@@ -87,4 +87,78 @@ pub fn duplicates(items: &[(Item, Origin)], problems: &mut Vec<Problem>) -> Vec<
         }
     }
     dups
+}
+
+/// Duplicate ids that involve a record which failed for another reason and so never became
+/// an item (a missing option, say): [`duplicates`] cannot see it. Checked within one file,
+/// where the language is the same for every record of a release file, and a repeated seed
+/// record repeats every language it holds. Each record is reported once, against the
+/// earliest record with its id.
+pub fn duplicates_among_failed(
+    items: &[(Item, Origin)],
+    already: &[usize],
+    problems: &mut Vec<Problem>,
+) {
+    type Key = (Option<PathBuf>, String);
+    // (file, id) -> record indices, from items and from failed records with a readable id.
+    let mut seen: HashMap<Key, BTreeSet<usize>> = HashMap::new();
+    let with_items: HashSet<(Option<PathBuf>, usize)> = items
+        .iter()
+        .map(|(_, at)| (at.file.clone(), at.index))
+        .collect();
+    let mut failed: Vec<(Key, usize, Option<usize>)> = Vec::new();
+    for p in problems.iter() {
+        let (Some(id), Some(index)) = (&p.id, p.index) else {
+            continue;
+        };
+        if with_items.contains(&(p.file.clone(), index)) {
+            continue;
+        }
+        let key = (p.file.clone(), id.clone());
+        if seen.entry(key.clone()).or_default().insert(index) {
+            failed.push((key, index, p.line));
+        }
+    }
+    if failed.is_empty() {
+        return;
+    }
+    for (item, at) in items {
+        seen.entry((at.file.clone(), item.id.clone()))
+            .or_default()
+            .insert(at.index);
+    }
+    let first_of = |key: &Key| seen.get(key).and_then(|s| s.first().copied());
+    let mut out = Vec::new();
+    for (key, index, line) in &failed {
+        if let Some(first) = first_of(key).filter(|f| f < index) {
+            out.push(Problem {
+                file: key.0.clone(),
+                line: *line,
+                index: Some(*index),
+                id: Some(key.1.clone()),
+                field: Some("id".into()),
+                message: format!("duplicate id (first at record[{first}])"),
+            });
+        }
+    }
+    // Items whose id first appeared on a failed record; item-against-item repeats were
+    // reported by `duplicates` already.
+    let failed_keys: HashSet<&Key> = failed.iter().map(|(k, _, _)| k).collect();
+    let mut reported: HashSet<(Option<PathBuf>, usize)> = HashSet::new();
+    for (i, (item, at)) in items.iter().enumerate() {
+        let key = (at.file.clone(), item.id.clone());
+        if already.contains(&i) || !failed_keys.contains(&key) {
+            continue;
+        }
+        if let Some(first) = first_of(&key).filter(|f| *f < at.index) {
+            if reported.insert((at.file.clone(), at.index)) {
+                out.push(at.problem(
+                    item,
+                    "id",
+                    format!("duplicate id (first at record[{first}])"),
+                ));
+            }
+        }
+    }
+    problems.extend(out);
 }
