@@ -76,6 +76,42 @@ fn one() -> u32 {
 }
 
 impl SampleRecord {
+    /// A sample of one item before anything came back: no response, no answer, no rule,
+    /// one attempt. Callers fill in what happened with struct update syntax.
+    pub fn new(
+        id: impl Into<String>,
+        lang: Lang,
+        level: Level,
+        sample: u32,
+        gold: char,
+        letters: impl Into<String>,
+    ) -> SampleRecord {
+        SampleRecord {
+            id: id.into(),
+            lang,
+            level,
+            sample,
+            prompt_hash: String::new(),
+            gold,
+            letters: letters.into(),
+            response: None,
+            reasoning: None,
+            answer: None,
+            rule: String::new(),
+            correct: false,
+            finish_reason: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            reasoning_tokens: None,
+            latency_ms: 0.0,
+            endpoint: None,
+            attempts: 1,
+            error: None,
+            option_logprobs: None,
+            reward: None,
+        }
+    }
+
     /// Key of the (item, sample) pair, unique within a run.
     pub fn key(&self) -> (Lang, String, u32) {
         (self.lang, self.id.clone(), self.sample)

@@ -148,28 +148,13 @@ mod tests {
 
     fn rec(id: &str, lang: Lang, level: Level, answer: Option<char>, gold: char) -> SampleRecord {
         SampleRecord {
-            id: id.into(),
-            lang,
-            level,
-            sample: 0,
-            prompt_hash: String::new(),
-            gold,
-            letters: "ABCD".into(),
             response: Some(String::new()),
-            reasoning: None,
             answer,
             rule: "test".into(),
             correct: answer == Some(gold),
             finish_reason: Some("stop".into()),
-            prompt_tokens: None,
             completion_tokens: Some(10),
-            reasoning_tokens: None,
-            latency_ms: 0.0,
-            endpoint: None,
-            attempts: 1,
-            error: None,
-            option_logprobs: None,
-            reward: None,
+            ..SampleRecord::new(id, lang, level, 0, gold, "ABCD")
         }
     }
 

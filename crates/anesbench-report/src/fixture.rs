@@ -14,19 +14,11 @@ pub fn record(
     tokens: u32,
 ) -> SampleRecord {
     SampleRecord {
-        id: id.into(),
-        lang,
-        level,
-        sample: 0,
-        prompt_hash: String::new(),
-        gold,
-        letters: "ABCD".into(),
         response: Some(
             answer
                 .map(|a| format!("The answer is {a}."))
                 .unwrap_or_default(),
         ),
-        reasoning: None,
         answer,
         rule: if answer.is_some() {
             "answer_is".into()
@@ -37,13 +29,7 @@ pub fn record(
         finish_reason: Some("stop".into()),
         prompt_tokens: Some(100),
         completion_tokens: Some(tokens),
-        reasoning_tokens: None,
-        latency_ms: 0.0,
-        endpoint: None,
-        attempts: 1,
-        error: None,
-        option_logprobs: None,
-        reward: None,
+        ..SampleRecord::new(id, lang, level, 0, gold, "ABCD")
     }
 }
 

@@ -254,28 +254,16 @@ mod tests {
 
     pub(crate) fn rec(id: &str, sample: u32, error: Option<&str>) -> SampleRecord {
         SampleRecord {
-            id: id.into(),
-            lang: Lang::En,
-            level: Level::S1,
-            sample,
             prompt_hash: "h".into(),
-            gold: 'A',
-            letters: "ABCD".into(),
             response: Some("The answer is A".into()),
-            reasoning: None,
             answer: Some('A'),
             rule: "t".into(),
             correct: true,
             finish_reason: Some("stop".into()),
-            prompt_tokens: None,
             completion_tokens: Some(5),
-            reasoning_tokens: None,
             latency_ms: 1.0,
-            endpoint: None,
-            attempts: 1,
             error: error.map(str::to_owned),
-            option_logprobs: None,
-            reward: None,
+            ..SampleRecord::new(id, Lang::En, Level::S1, sample, 'A', "ABCD")
         }
     }
 

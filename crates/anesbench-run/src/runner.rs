@@ -391,28 +391,16 @@ impl Ctx {
         };
         let t0 = Instant::now();
         let mut rec = SampleRecord {
-            id: item.id.clone(),
-            lang: item.lang,
-            level: item.level,
-            sample,
             prompt_hash: prompt.hash.clone(),
-            gold: item.answer,
-            letters: item.letters().into_iter().collect(),
-            response: None,
-            reasoning: None,
-            answer: None,
             rule: RULE_ERROR.into(),
-            correct: false,
-            finish_reason: None,
-            prompt_tokens: None,
-            completion_tokens: None,
-            reasoning_tokens: None,
-            latency_ms: 0.0,
-            endpoint: None,
-            attempts: 1,
-            error: None,
-            option_logprobs: None,
-            reward: None,
+            ..SampleRecord::new(
+                item.id.clone(),
+                item.lang,
+                item.level,
+                sample,
+                item.answer,
+                item.letters().into_iter().collect::<String>(),
+            )
         };
         match s.mode {
             Mode::Generate => {

@@ -79,28 +79,12 @@ mod tests {
     #[test]
     fn table_shows_every_slice_with_intervals() {
         let mk = |id: &str, lang, level, ok: bool| SampleRecord {
-            id: id.into(),
-            lang,
-            level,
-            sample: 0,
-            prompt_hash: String::new(),
-            gold: 'A',
-            letters: "AB".into(),
-            response: None,
-            reasoning: None,
             answer: Some(if ok { 'A' } else { 'B' }),
             rule: "t".into(),
             correct: ok,
             finish_reason: Some("length".into()),
-            prompt_tokens: None,
             completion_tokens: Some(12),
-            reasoning_tokens: None,
-            latency_ms: 0.0,
-            endpoint: None,
-            attempts: 1,
-            error: None,
-            option_logprobs: None,
-            reward: None,
+            ..SampleRecord::new(id, lang, level, 0, 'A', "AB")
         };
         let rs = [
             mk("1", Lang::En, Level::S1, true),
