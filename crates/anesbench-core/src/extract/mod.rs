@@ -127,18 +127,19 @@ fn extract_text_as(text: &str, options: &[String], ending: Ending) -> Extraction
     if let Some(found) = decide::decide(&statements::find(&plain, n), &plain) {
         return found;
     }
-    if ending == Ending::Truncated {
-        // The opening line is as the model meant it; nothing at the cut is.
-        return match weak::first_line_letter(&plain, &options[..n]) {
-            Some(c) => Extraction::found(c, "first_line_letter"),
-            None => Extraction::none(NO_ANSWER),
-        };
-    }
-    if let Some(c) = weak::final_line_letter(&plain, &options[..n]) {
-        return Extraction::found(c, "final_line_letter");
+    // In a reply cut at the token limit the opening line is as the model meant it, but
+    // nothing at the cut is: the last-line and last-sentence rules are skipped.
+    let cut = ending == Ending::Truncated;
+    if !cut {
+        if let Some(c) = weak::final_line_letter(&plain, &options[..n]) {
+            return Extraction::found(c, "final_line_letter");
+        }
     }
     if let Some(c) = weak::first_line_letter(&plain, &options[..n]) {
         return Extraction::found(c, "first_line_letter");
+    }
+    if cut {
+        return Extraction::none(NO_ANSWER);
     }
     if let Some(c) = weak::bold_letter(&folded, n) {
         return Extraction::found(c, "bold_letter");
