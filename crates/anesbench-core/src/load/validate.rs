@@ -1,7 +1,7 @@
 //! Checks on finished items that no single field reader can make: the item invariants
 //! (also applied to the built-in demo set) and duplicate ids within a language.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use super::error::Problem;
@@ -100,63 +100,66 @@ pub fn duplicates_among_failed(
     problems: &mut Vec<Problem>,
 ) {
     type Key = (Option<PathBuf>, String);
-    // (file, id) -> record indices, from items and from failed records with a readable id.
-    let mut seen: HashMap<Key, BTreeSet<usize>> = HashMap::new();
     let with_items: HashSet<(Option<PathBuf>, usize)> = items
         .iter()
         .map(|(_, at)| (at.file.clone(), at.index))
         .collect();
-    let mut failed: Vec<(Key, usize, Option<usize>)> = Vec::new();
-    for p in problems.iter() {
-        let (Some(id), Some(index)) = (&p.id, p.index) else {
-            continue;
-        };
-        if with_items.contains(&(p.file.clone(), index)) {
-            continue;
-        }
-        let key = (p.file.clone(), id.clone());
-        if seen.entry(key.clone()).or_default().insert(index) {
-            failed.push((key, index, p.line));
-        }
-    }
+    // One entry per failed record with a readable id (a record may have several problems).
+    let mut visited = HashSet::new();
+    let failed: Vec<(Key, usize, Option<usize>)> = problems
+        .iter()
+        .filter_map(|p| Some((p.id.clone()?, p.index?, p)))
+        .filter(|(_, index, p)| !with_items.contains(&(p.file.clone(), *index)))
+        .filter(|(_, index, p)| visited.insert((p.file.clone(), *index)))
+        .map(|(id, index, p)| ((p.file.clone(), id), index, p.line))
+        .collect();
     if failed.is_empty() {
         return;
     }
-    for (item, at) in items {
-        seen.entry((at.file.clone(), item.id.clone()))
-            .or_default()
-            .insert(at.index);
+    // (file, id) -> the earliest record holding it, failed or not.
+    let mut first: HashMap<&Key, usize> = HashMap::new();
+    let item_keys: Vec<Key> = items
+        .iter()
+        .map(|(item, at)| (at.file.clone(), item.id.clone()))
+        .collect();
+    let records = failed.iter().map(|(key, index, _)| (key, *index)).chain(
+        item_keys
+            .iter()
+            .zip(items)
+            .map(|(k, (_, at))| (k, at.index)),
+    );
+    for (key, index) in records {
+        first
+            .entry(key)
+            .and_modify(|f| *f = (*f).min(index))
+            .or_insert(index);
     }
-    let first_of = |key: &Key| seen.get(key).and_then(|s| s.first().copied());
+    let message = |f: usize| format!("duplicate id (first at record[{f}])");
     let mut out = Vec::new();
     for (key, index, line) in &failed {
-        if let Some(first) = first_of(key).filter(|f| f < index) {
+        if let Some(f) = first.get(key).copied().filter(|f| f < index) {
             out.push(Problem {
                 file: key.0.clone(),
                 line: *line,
                 index: Some(*index),
                 id: Some(key.1.clone()),
                 field: Some("id".into()),
-                message: format!("duplicate id (first at record[{first}])"),
+                message: message(f),
             });
         }
     }
     // Items whose id first appeared on a failed record; item-against-item repeats were
-    // reported by `duplicates` already.
+    // reported by `duplicates` already. A seed record's items share one report.
     let failed_keys: HashSet<&Key> = failed.iter().map(|(k, _, _)| k).collect();
-    let mut reported: HashSet<(Option<PathBuf>, usize)> = HashSet::new();
-    for (i, (item, at)) in items.iter().enumerate() {
-        let key = (at.file.clone(), item.id.clone());
-        if already.contains(&i) || !failed_keys.contains(&key) {
+    let already: HashSet<usize> = already.iter().copied().collect();
+    let mut reported = HashSet::new();
+    for (i, ((item, at), key)) in items.iter().zip(&item_keys).enumerate() {
+        if !failed_keys.contains(key) || already.contains(&i) {
             continue;
         }
-        if let Some(first) = first_of(&key).filter(|f| *f < at.index) {
+        if let Some(f) = first.get(key).copied().filter(|f| *f < at.index) {
             if reported.insert((at.file.clone(), at.index)) {
-                out.push(at.problem(
-                    item,
-                    "id",
-                    format!("duplicate id (first at record[{first}])"),
-                ));
+                out.push(at.problem(item, "id", message(f)));
             }
         }
     }
