@@ -1,7 +1,7 @@
 //! The real `anesbench` binary against an in-test fake server: kill -9 mid-run and resume,
 //! API key never stored, exit codes, settings change refused, shard + merge, rescore.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -81,6 +81,27 @@ fn key(v: &serde_json::Value) -> String {
     )
 }
 
+/// Wait until the run in `out` has recorded at least `n` samples.
+async fn wait_for_lines(out: &Path, n: usize) {
+    let t0 = Instant::now();
+    while lines(out).len() < n {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the run never got going"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The sample keys of `recs`, failing on any key seen twice.
+fn keys_once(recs: &[serde_json::Value]) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    for r in recs {
+        assert!(seen.insert(key(r)), "{} twice", key(r));
+    }
+    seen
+}
+
 /// Every file under `dir`, recursively, as bytes.
 fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
@@ -128,14 +149,7 @@ async fn kill_9_mid_run_then_resume_finds_every_sample_exactly_once_and_no_key_i
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let t0 = Instant::now();
-    while lines(&out).len() < 40 {
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "the run never got going"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_lines(&out, 40).await;
     child.start_kill().unwrap(); // SIGKILL
     child.wait().await.unwrap();
     let before = lines(&out).len();
@@ -154,15 +168,14 @@ async fn kill_9_mid_run_then_resume_finds_every_sample_exactly_once_and_no_key_i
     assert!(String::from_utf8_lossy(&o.stdout).contains("overall"));
 
     let recs = lines(&out);
-    let mut seen = HashMap::new();
+    let seen = keys_once(&recs);
     for r in &recs {
-        assert!(seen.insert(key(r), ()).is_none(), "{} twice", key(r));
         assert!(r["error"].is_null(), "{r}");
     }
     assert_eq!(seen.len(), 400);
     for lang in ["en", "zh"] {
         for i in 0..200 {
-            assert!(seen.contains_key(&format!("{lang}:q{i}#0")));
+            assert!(seen.contains(&format!("{lang}:q{i}#0")));
         }
     }
     assert!(
@@ -202,14 +215,7 @@ async fn ctrl_c_keeps_finished_samples_writes_a_partial_summary_and_exits_130() 
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let t0 = Instant::now();
-    while lines(&out).len() < 30 {
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "the run never got going"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_lines(&out, 30).await;
     let pid = child.id().unwrap().to_string();
     let k = std::process::Command::new("kill")
         .args(["-INT", &pid])
@@ -247,11 +253,7 @@ async fn ctrl_c_keeps_finished_samples_writes_a_partial_summary_and_exits_130() 
     let o = done(run()).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let recs = lines(&out);
-    let mut seen = HashMap::new();
-    for r in &recs {
-        assert!(seen.insert(key(r), ()).is_none(), "{} twice", key(r));
-    }
-    assert_eq!(seen.len(), 300);
+    assert_eq!(keys_once(&recs).len(), 300);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert!(manifest["finished_at"].is_string(), "{manifest}");
