@@ -11,8 +11,6 @@ use anesbench_report::model::Report;
 use anesbench_report::plots::{render_to_file, scale_analysis, FigureKind};
 use anesbench_report::points::ModelPoint;
 use anesbench_report::published::{published, PUBLISHED_SOURCE};
-use anesbench_report::size::SizeMap;
-use anyhow::Context;
 
 use crate::exit;
 
@@ -58,12 +56,7 @@ pub fn run(args: LeaderboardArgs) -> anyhow::Result<ExitCode> {
     if args.runs.is_empty() && !args.published {
         anyhow::bail!("nothing to rank (hint: give run directories, --published, or both)");
     }
-    let sizes = args
-        .sizes
-        .as_deref()
-        .map(SizeMap::load)
-        .transpose()
-        .context("--sizes")?;
+    let sizes = super::report::load_sizes(args.sizes.as_deref())?;
     let by = match args.by {
         Some(By::Overall) => RankBy::Overall,
         Some(By::En) => RankBy::En,

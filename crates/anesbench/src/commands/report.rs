@@ -30,14 +30,14 @@ pub struct ReportArgs {
     pub sizes: Option<PathBuf>,
 }
 
+/// The `--sizes FILE` map shared by `report` and `leaderboard`.
+pub(super) fn load_sizes(path: Option<&std::path::Path>) -> anyhow::Result<Option<SizeMap>> {
+    path.map(SizeMap::load).transpose().context("--sizes")
+}
+
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let formats = Format::parse_list(&args.format)?;
-    let sizes = args
-        .sizes
-        .as_deref()
-        .map(SizeMap::load)
-        .transpose()
-        .context("--sizes")?;
+    let sizes = load_sizes(args.sizes.as_deref())?;
     let out_dir = match (&args.out, args.runs.as_slice()) {
         (Some(o), _) => o.clone(),
         (None, [one]) => one.join("report"),
