@@ -6,9 +6,12 @@ pub mod demo;
 pub mod extract;
 pub mod item;
 pub mod load;
+pub mod loglik;
 pub mod manifest;
 pub mod prompt;
 pub mod record;
+pub mod rundir;
+pub mod size;
 pub mod stats;
 pub mod summary;
 

@@ -63,12 +63,39 @@ pub struct SampleRecord {
     /// on resume.
     #[serde(default)]
     pub error: Option<String>,
-    /// `loglik` mode: log-probability of each option letter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `loglik` mode: log-probability of each option letter (see
+    /// [`crate::loglik`] for how spellings combine). A value that is not finite is
+    /// written as `null` and read back as NaN, which takes no part in the decision.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "finite_or_null"
+    )]
     pub option_logprobs: Option<BTreeMap<char, f64>>,
     /// Score from a reward model, where a solver used one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reward: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_non_finite_logprob_survives_a_round_trip_through_jsonl() {
+        let mut r = SampleRecord::new("1", Lang::En, Level::S1, 0, 'A', "AB");
+        r.option_logprobs = Some([('A', f64::NEG_INFINITY), ('B', -0.5)].into());
+        let line = serde_json::to_string(&r).unwrap();
+        let back: SampleRecord = serde_json::from_str(&line).unwrap();
+        let lp = back.option_logprobs.unwrap();
+        assert!(lp[&'A'].is_nan());
+        assert_eq!(lp[&'B'], -0.5);
+        // Records without the field still read.
+        let mut r = SampleRecord::new("2", Lang::En, Level::S1, 0, 'A', "AB");
+        r.option_logprobs = None;
+        let back: SampleRecord = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert!(back.option_logprobs.is_none());
+    }
 }
 
 fn one() -> u32 {
@@ -124,6 +151,39 @@ impl SampleRecord {
     }
     pub fn is_truncated(&self) -> bool {
         self.finish_reason.as_deref() == Some("length")
+    }
+}
+
+/// JSON has no NaN or infinity: serde_json writes them as `null`, which an `f64` field then
+/// refuses to read, so one bad value from a backend would make the whole run unreadable
+/// on resume. Non-finite values go out as `null` and come back as NaN.
+mod finite_or_null {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        v: &Option<BTreeMap<char, f64>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        v.as_ref()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, x)| (*k, x.is_finite().then_some(*x)))
+                    .collect::<BTreeMap<char, Option<f64>>>()
+            })
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<BTreeMap<char, f64>>, D::Error> {
+        let m = Option::<BTreeMap<char, Option<f64>>>::deserialize(d)?;
+        Ok(m.map(|m| {
+            m.into_iter()
+                .map(|(k, x)| (k, x.unwrap_or(f64::NAN)))
+                .collect()
+        }))
     }
 }
 

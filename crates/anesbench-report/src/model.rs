@@ -68,7 +68,7 @@ impl RunReport {
     pub fn from_run(run: &RunDir, sizes: Option<&SizeMap>) -> RunReport {
         let info = &run.info;
         let s = &run.summary;
-        let (param_count_b, size_source) = resolve_size(run.label(), info.param_count_b, sizes);
+        let (param_count_b, size_source) = resolve_size(run.label(), info.recorded_size(), sizes);
         let mut cells = Vec::new();
         let langs: Vec<Option<Lang>> = Lang::ALL
             .into_iter()

@@ -21,6 +21,7 @@ pub fn size(r: &RunReport) -> String {
     match (r.param_count_b, r.size_source) {
         (Some(b), Some(src)) => {
             let from = match src {
+                SizeSource::Flag => "--param-count",
                 SizeSource::Manifest => "manifest",
                 SizeSource::Mapping => "--sizes",
                 SizeSource::Known => "known table",
