@@ -2,6 +2,7 @@
 //! [`Backend`] implementation that runs each request on a blocking thread.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use anesbench_backend::{
@@ -111,14 +112,9 @@ impl Engine {
         details.insert("ubatch_size".into(), json!(ctx.n_ubatch()));
         details.insert("flash_attn".into(), json!(false));
         details.insert("seed".into(), json!(cfg.seed));
-        details.insert(
-            "chat_template".into(),
-            json!(if template.is_some() {
-                "gguf"
-            } else {
-                "none (plain prompt)"
-            }),
-        );
+        // What the file offers; whether a run applies it is the run's `chat_template`
+        // setting (never in loglik mode, where prompts are plain text).
+        details.insert("gguf_chat_template".into(), json!(template.is_some()));
         details.insert(
             "decode".into(),
             json!("one sequence per decode, KV cache cleared per request"),
@@ -215,6 +211,32 @@ fn build_info() -> Map<String, Value> {
     m
 }
 
+/// Set when the caller of a request no longer waits for it (its future was dropped by a
+/// timeout or Ctrl-C); the decode loops check it between steps and stop.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub(crate) fn check(&self) -> Result<(), BackendError> {
+        if self.0.load(Ordering::Relaxed) {
+            Err(BackendError::Other(
+                "request abandoned by its caller (timed out or interrupted)".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Cancels its request when dropped, unless the request finished first.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0 .0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// The embedded backend: one model loaded once, shared by all samples of a run.
 #[derive(Clone)]
 pub struct EmbeddedBackend {
@@ -231,16 +253,42 @@ impl EmbeddedBackend {
 
     /// Blocking generate, for callers without a runtime.
     pub fn generate_blocking(&self, req: &GenRequest) -> Result<GenResponse, BackendError> {
-        let mut resp = generate::run(&self.engine, req)?;
+        self.generate_cancellable(req, &Cancel::default())
+    }
+
+    fn generate_cancellable(
+        &self,
+        req: &GenRequest,
+        cancel: &Cancel,
+    ) -> Result<GenResponse, BackendError> {
+        let mut resp = generate::run(&self.engine, req, cancel)?;
         resp.endpoint = Some(self.engine.endpoint.clone());
         Ok(resp)
     }
 
     /// Blocking loglik, for callers without a runtime.
     pub fn loglik_blocking(&self, req: &LoglikRequest) -> Result<LoglikResponse, BackendError> {
-        let mut resp = loglik::run(&self.engine, req)?;
+        self.loglik_cancellable(req, &Cancel::default())
+    }
+
+    fn loglik_cancellable(
+        &self,
+        req: &LoglikRequest,
+        cancel: &Cancel,
+    ) -> Result<LoglikResponse, BackendError> {
+        let mut resp = loglik::run(&self.engine, req, cancel)?;
         resp.endpoint = Some(self.engine.endpoint.clone());
         Ok(resp)
+    }
+
+    /// The decoded text of the tokens a loglik candidate is scored on (`"A"`, `" A"`),
+    /// so a test can check the spellings on a given vocabulary.
+    pub fn candidate_pieces(&self, candidate: &str) -> Result<Vec<String>, BackendError> {
+        let vocab = self.engine.model.vocab();
+        Ok(loglik::candidate_tokens(&self.engine.model, candidate)?
+            .into_iter()
+            .map(|t| String::from_utf8_lossy(&vocab.token_to_piece(t, false, None)).into_owned())
+            .collect())
     }
 
     /// Whether the model's GGUF metadata carries a chat template that llama.cpp can apply.
@@ -254,25 +302,35 @@ impl EmbeddedBackend {
     }
 }
 
+/// Run `f` on a blocking thread; if this future is dropped before it finishes (a timeout,
+/// Ctrl-C), `f`'s [`Cancel`] is set and its decode loop stops at the next step.
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, BackendError> + Send + 'static,
+    f: impl FnOnce(&Cancel) -> Result<T, BackendError> + Send + 'static,
 ) -> Result<T, BackendError> {
-    tokio::task::spawn_blocking(f)
+    let cancel = Cancel::default();
+    let guard = CancelOnDrop(cancel.clone());
+    let out = tokio::task::spawn_blocking(move || f(&cancel))
         .await
-        .map_err(|e| BackendError::Other(format!("embedded llama.cpp worker failed: {e}")))?
+        .map_err(|e| BackendError::Other(format!("embedded llama.cpp worker failed: {e}")))?;
+    std::mem::forget(guard);
+    out
 }
 
 #[async_trait::async_trait]
 impl Backend for EmbeddedBackend {
     async fn generate(&self, req: &GenRequest) -> Result<GenResponse, BackendError> {
         let (this, req) = (self.clone(), req.clone());
-        blocking(move || this.generate_blocking(&req)).await
+        blocking(move |c| this.generate_cancellable(&req, c)).await
     }
     async fn loglik(&self, req: &LoglikRequest) -> Result<LoglikResponse, BackendError> {
         let (this, req) = (self.clone(), req.clone());
-        blocking(move || this.loglik_blocking(&req)).await
+        blocking(move |c| this.loglik_cancellable(&req, c)).await
     }
     fn describe(&self) -> BackendInfo {
         self.engine.info.clone()
+    }
+    /// One context, one decode at a time.
+    fn capacity(&self) -> Option<usize> {
+        Some(1)
     }
 }

@@ -5,10 +5,14 @@ use anesbench_backend::{BackendError, GenParams, GenRequest, GenResponse};
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::sampling::LlamaSampler;
 
-use crate::engine::Engine;
+use crate::engine::{Cancel, Engine};
 use crate::loglik::decode_prompt;
 
-pub(crate) fn run(engine: &Engine, req: &GenRequest) -> Result<GenResponse, BackendError> {
+pub(crate) fn run(
+    engine: &Engine,
+    req: &GenRequest,
+    cancel: &Cancel,
+) -> Result<GenResponse, BackendError> {
     let text = engine.render(&req.prompt)?;
     let tokens = engine.tokenize(&text);
     let mut sampler = sampler(&req.params, engine.cfg.seed);
@@ -20,13 +24,16 @@ pub(crate) fn run(engine: &Engine, req: &GenRequest) -> Result<GenResponse, Back
         .map_or(room, |m| (m as usize).min(room));
 
     let mut ctx = engine.lock();
-    let mut idx = decode_prompt(&mut ctx, &tokens, engine.n_ctx, engine.n_batch)?;
+    let mut idx = decode_prompt(&mut ctx, &tokens, engine.n_ctx, engine.n_batch, cancel)?;
     let mut batch = LlamaBatch::new(1, 1);
     let mut bytes = Vec::new();
     let mut produced = 0usize;
     let mut cut: Option<usize> = None;
     let mut finish = "length";
     while produced < max_tokens {
+        // A request whose caller gave up (timeout, Ctrl-C) stops here, freeing the engine
+        // for the retry instead of decoding on for nobody.
+        cancel.check()?;
         let tok = sampler.sample(&ctx, idx);
         if vocab.is_eog(tok) {
             finish = "stop";
@@ -56,6 +63,9 @@ pub(crate) fn run(engine: &Engine, req: &GenRequest) -> Result<GenResponse, Back
     if let Some(at) = cut {
         bytes.truncate(at);
     }
+    // Tokens can end inside a multi-byte character (a reply cut at the limit); drop that
+    // partial character rather than turn it into U+FFFD.
+    bytes.truncate(complete_utf8_len(&bytes));
     Ok(GenResponse {
         content: Some(String::from_utf8_lossy(&bytes).into_owned()),
         reasoning: None,
@@ -65,6 +75,27 @@ pub(crate) fn run(engine: &Engine, req: &GenRequest) -> Result<GenResponse, Back
         reasoning_tokens: None,
         endpoint: None,
     })
+}
+
+/// Length of `bytes` without a trailing incomplete UTF-8 sequence.
+pub(crate) fn complete_utf8_len(bytes: &[u8]) -> usize {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => bytes.len(),
+        // `error_len() == None`: the input ended in the middle of a character.
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        Err(_) => {
+            // Invalid bytes earlier (kept, shown as U+FFFD); only trim a cut tail.
+            let tail_start = bytes.len().saturating_sub(3);
+            (tail_start..bytes.len())
+                .find(|&i| {
+                    bytes[i] >= 0xC0
+                        && std::str::from_utf8(&bytes[i..])
+                            .err()
+                            .is_some_and(|e| e.error_len().is_none())
+                })
+                .unwrap_or(bytes.len())
+        }
+    }
 }
 
 /// Greedy when temperature is unset or zero; otherwise top-p (if set), temperature and a
@@ -104,6 +135,20 @@ pub(crate) fn find_stop(bytes: &[u8], before: usize, stops: &[String]) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_cut_inside_a_character_loses_the_partial_character_not_gains_u_fffd() {
+        let full = "答案是 B".as_bytes();
+        let cut = &full[..2]; // first byte pair of a 3-byte character
+        assert_eq!(complete_utf8_len(cut), 0);
+        let mut text = b"The answer is B. ".to_vec();
+        text.extend_from_slice(&"麻".as_bytes()[..2]);
+        assert_eq!(complete_utf8_len(&text), 17);
+        assert_eq!(complete_utf8_len(full), full.len());
+        // Invalid bytes in the middle are not cut away.
+        let odd = [b'a', 0xFF, b'b'];
+        assert_eq!(complete_utf8_len(&odd), 3);
+    }
 
     #[test]
     fn stop_strings_are_found_across_token_boundaries() {

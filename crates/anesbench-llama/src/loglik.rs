@@ -7,9 +7,15 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 
-use crate::engine::Engine;
+use anesbench_core::loglik::combine_variants;
 
-pub(crate) fn run(engine: &Engine, req: &LoglikRequest) -> Result<LoglikResponse, BackendError> {
+use crate::engine::{Cancel, Engine};
+
+pub(crate) fn run(
+    engine: &Engine,
+    req: &LoglikRequest,
+    cancel: &Cancel,
+) -> Result<LoglikResponse, BackendError> {
     if req.candidates.is_empty() {
         return Err(BackendError::Other(
             "loglik request without candidates".into(),
@@ -23,7 +29,7 @@ pub(crate) fn run(engine: &Engine, req: &LoglikRequest) -> Result<LoglikResponse
     let text = engine.render(&req.prompt)?;
     let tokens = engine.tokenize(&text);
     let mut ctx = engine.lock();
-    let last = decode_prompt(&mut ctx, &tokens, engine.n_ctx, engine.n_batch)?;
+    let last = decode_prompt(&mut ctx, &tokens, engine.n_ctx, engine.n_batch, cancel)?;
     let lse = log_sum_exp(ctx.get_logits_ith(last));
     let logits = ctx.get_logits_ith(last);
     let logprobs = candidate_tokens
@@ -33,7 +39,9 @@ pub(crate) fn run(engine: &Engine, req: &LoglikRequest) -> Result<LoglikResponse
                 .iter()
                 .map(|t| f64::from(logits[t.0 as usize]) - lse)
                 .collect();
-            log_sum_exp_f64(&lps)
+            // The variant rule shared with the HTTP backend; NaN when nothing is finite
+            // (it then takes no part in the decision and is stored as null).
+            combine_variants(&lps).unwrap_or(f64::NAN)
         })
         .collect();
     Ok(LoglikResponse {
@@ -43,8 +51,13 @@ pub(crate) fn run(engine: &Engine, req: &LoglikRequest) -> Result<LoglikResponse
     })
 }
 
-/// The single-token forms of a candidate: `X` and ` X` (deduplicated). Error when neither
-/// is one token, because then "the next token" cannot stand for the whole candidate.
+/// The single-token spellings of a candidate: the token that reads exactly `X` and the
+/// one that reads exactly ` X` (deduplicated). Each is checked by its decoded text, not
+/// trusted from the tokenizer: a SentencePiece tokenizer that adds a space prefix turns a
+/// bare `A` into `▁A`, which would score the spaced letter twice and the bare one never.
+/// When the tokenizer does that, the vocabulary is searched for the exact piece. Error
+/// when neither spelling is one token, because then "the next token" cannot stand for
+/// the whole candidate.
 pub(crate) fn candidate_tokens(
     model: &LlamaModel,
     candidate: &str,
@@ -54,7 +67,13 @@ pub(crate) fn candidate_tokens(
     let mut out = Vec::with_capacity(2);
     for form in [bare.to_string(), format!(" {bare}")] {
         let toks = vocab.tokenize(form.as_bytes(), false, false);
-        if let [t] = toks[..] {
+        let exact = match toks[..] {
+            [t] if vocab.token_to_piece(t, false, None) == form.as_bytes() => Some(t),
+            _ => vocab
+                .tokens()
+                .find(|&t| vocab.token_to_piece(t, false, None) == form.as_bytes()),
+        };
+        if let Some(t) = exact {
             if !out.contains(&t) {
                 out.push(t);
             }
@@ -75,6 +94,7 @@ pub(crate) fn decode_prompt(
     tokens: &[LlamaToken],
     n_ctx: u32,
     n_batch: u32,
+    cancel: &Cancel,
 ) -> Result<i32, BackendError> {
     if tokens.is_empty() {
         return Err(BackendError::Other("empty prompt".into()));
@@ -90,6 +110,7 @@ pub(crate) fn decode_prompt(
     let mut batch = LlamaBatch::new(n_batch, 1);
     let mut last = 0;
     for (chunk_no, chunk) in tokens.chunks(n_batch).enumerate() {
+        cancel.check()?;
         batch.clear();
         let base = chunk_no * n_batch;
         for (i, &t) in chunk.iter().enumerate() {
@@ -113,11 +134,6 @@ pub(crate) fn log_sum_exp(logits: &[f32]) -> f64 {
     max + sum.ln()
 }
 
-fn log_sum_exp_f64(xs: &[f64]) -> f64 {
-    let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    max + xs.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +144,5 @@ mod tests {
         let direct = (1f64.exp() + 2f64.exp() + 3f64.exp()).ln();
         assert!((log_sum_exp(&xs) - direct).abs() < 1e-12);
         assert!((log_sum_exp(&[1000.0, 1000.0]) - (1000.0 + 2f64.ln())).abs() < 1e-9);
-        assert!((log_sum_exp_f64(&[-1.0, -1.0]) - (-1.0 + 2f64.ln())).abs() < 1e-12);
     }
 }

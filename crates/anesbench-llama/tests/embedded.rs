@@ -1,6 +1,7 @@
 //! The embedded backend on the real demo model (gemma-3-270m Q4_K_M). Each test prints a
-//! notice and returns when the model file is missing; CI fetches it first with
-//! `bash scripts/fetch-demo-model.sh`.
+//! notice and returns when the model file is missing, except under `CI=true`, where a
+//! missing model fails every test (CI fetches it first with `bash scripts/fetch-demo-model.sh`,
+//! so a silent pass there would hide a broken setup).
 #![cfg(feature = "llama")]
 
 use std::sync::OnceLock;
@@ -17,6 +18,11 @@ fn backend() -> Option<&'static EmbeddedBackend> {
     B.get_or_init(|| {
         let path = default_model_path();
         if !path.exists() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but the demo model is missing at {}; run `{FETCH_COMMAND}`",
+                path.display()
+            );
             eprintln!(
                 "SKIP: demo model missing at {}; run `{FETCH_COMMAND}`",
                 path.display()
@@ -225,14 +231,13 @@ fn chat_prompts_use_the_gguf_chat_template() {
     }
     let r = b.generate_blocking(&greedy(chat, 8, vec![])).unwrap();
     assert!(r.completion_tokens.unwrap() <= 8);
+    // The backend says what the file offers; whether a run applies it is the run's
+    // `chat_template` setting, not a claim of the backend.
     assert_eq!(
-        b.describe().details["chat_template"],
-        if b.has_chat_template() {
-            "gguf"
-        } else {
-            "none (plain prompt)"
-        }
+        b.describe().details["gguf_chat_template"],
+        b.has_chat_template()
     );
+    assert!(b.describe().details.get("chat_template").is_none());
 }
 
 #[test]
@@ -362,4 +367,59 @@ fn invalid_settings_are_named() {
     cfg.batch_size = 0;
     let err = EmbeddedBackend::load(&cfg).err().unwrap().to_string();
     assert!(err.contains("batch_size"), "{err}");
+}
+
+#[test]
+fn a_bare_letter_is_scored_as_the_bare_token_not_the_sentencepiece_spaced_one() {
+    let Some(b) = backend() else { return };
+    // gemma-3 has a SentencePiece vocabulary: `A` and `▁A` are different tokens.
+    let pieces = b.candidate_pieces("A").unwrap();
+    assert_eq!(pieces, vec!["A".to_string(), " A".to_string()], "{pieces:?}");
+}
+
+#[test]
+fn a_dropped_request_stops_its_decode_instead_of_blocking_the_next_one() {
+    let Some(b) = backend() else { return };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let long = GenRequest {
+        prompt: Prompt::Text("Write a very long essay about anaesthesia.".into()),
+        params: GenParams {
+            max_tokens: Some(1500),
+            ..GenParams::default()
+        },
+    };
+    let short = GenRequest {
+        prompt: Prompt::Text("The capital of France is".into()),
+        params: GenParams {
+            max_tokens: Some(4),
+            ..GenParams::default()
+        },
+    };
+    rt.block_on(async {
+        // Time the short request alone first.
+        let t0 = std::time::Instant::now();
+        b.generate(&short).await.unwrap();
+        let alone = t0.elapsed();
+        // A 1500-token generation abandoned after 200 ms (as a timeout does)...
+        let r = tokio::time::timeout(std::time::Duration::from_millis(200), b.generate(&long)).await;
+        assert!(r.is_err(), "the long request should still be running");
+        // ...must not hold the engine: the next request runs about as fast as alone.
+        let t0 = std::time::Instant::now();
+        b.generate(&short).await.unwrap();
+        let after = t0.elapsed();
+        assert!(
+            after < alone * 4 + std::time::Duration::from_secs(2),
+            "the next request waited {after:?} (alone {alone:?}): the abandoned decode kept running"
+        );
+    });
+}
+
+#[test]
+fn the_embedded_backend_reports_a_capacity_of_one() {
+    let Some(b) = backend() else { return };
+    assert_eq!(b.capacity(), Some(1));
 }
