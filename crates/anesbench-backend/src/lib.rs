@@ -37,4 +37,12 @@ pub trait Backend: Send + Sync {
 
     /// What this backend is, for the manifest (no secrets).
     fn describe(&self) -> BackendInfo;
+
+    /// How many requests the backend works on at once, when it is a fixed number (the
+    /// embedded engine has one context). The runner queues requests beyond it itself, so
+    /// a request's timeout never counts time spent waiting for the backend to be free.
+    /// `None` (HTTP): the server queues and batches.
+    fn capacity(&self) -> Option<usize> {
+        None
+    }
 }

@@ -14,6 +14,7 @@ pub mod rundir;
 pub mod size;
 pub mod stats;
 pub mod summary;
+pub mod vote;
 
 pub use item::{Item, Lang, Level};
 pub use record::SampleRecord;

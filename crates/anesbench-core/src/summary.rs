@@ -13,7 +13,7 @@ use crate::record::SampleRecord;
 use crate::stats::{mean, median, wilson, Z95};
 
 /// Version of the `summary.json` layout.
-pub const SUMMARY_SCHEMA: u32 = 1;
+pub const SUMMARY_SCHEMA: u32 = 2;
 
 /// Accuracy and failure counts for one slice of a run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -65,6 +65,14 @@ pub struct Summary {
     /// Distinct (language, id) pairs seen.
     pub items: u64,
     pub samples: u64,
+    /// Most samples any item has (1 for a plain run).
+    #[serde(default = "one")]
+    pub samples_per_item: u32,
+    /// How the cells below count: `sample` (one sample per item, each sample one unit)
+    /// or `majority` (several samples per item, each *item* one unit, decided by a
+    /// majority vote of its samples; see [`crate::vote`]). Intervals are over items.
+    #[serde(default = "per_sample")]
+    pub aggregation: String,
     pub overall: Cell,
     /// Keyed by `system1`, `system1x`, `system2`.
     pub by_level: BTreeMap<String, Cell>,
@@ -72,8 +80,51 @@ pub struct Summary {
     pub by_lang: BTreeMap<String, Cell>,
     /// Keyed by `en/system1` etc.
     pub by_lang_level: BTreeMap<String, Cell>,
+    /// With several samples per item: the mean over items of each item's fraction of
+    /// correct samples, keyed `overall`, level keys, language codes and `lang/level`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mean_per_item: BTreeMap<String, MeanCell>,
+    /// Counts over samples whatever the aggregation (truncation and errors are per request).
+    #[serde(default)]
+    pub sample_counts: Cell,
     /// Keyed by level key.
     pub length_by_level: BTreeMap<String, LengthStats>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn per_sample() -> String {
+    "sample".into()
+}
+
+/// Mean over items of the per-item accuracy, with a 95% normal interval over items.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MeanCell {
+    pub items: u64,
+    pub mean: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+impl MeanCell {
+    fn from_values(xs: &[f64]) -> MeanCell {
+        let n = xs.len();
+        let m = mean(xs).unwrap_or(0.0);
+        let (lo, hi) = if n < 2 {
+            (0.0, 1.0)
+        } else {
+            let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+            let half = Z95 * (var / n as f64).sqrt();
+            ((m - half).max(0.0), (m + half).min(1.0))
+        };
+        MeanCell {
+            items: n as u64,
+            mean: m,
+            ci_low: lo,
+            ci_high: hi,
+        }
+    }
 }
 
 /// Key of a language x level cell in [`Summary::by_lang_level`].
@@ -81,24 +132,44 @@ pub fn lang_level_key(lang: Lang, level: Level) -> String {
     format!("{}/{}", lang.code(), level.key())
 }
 
+/// The unit a cell counts: one sample (plain runs) or one item's decision.
+struct Unit {
+    lang: Lang,
+    level: Level,
+    correct: bool,
+    no_answer: bool,
+    truncated: bool,
+    error: bool,
+}
+
+impl Cell {
+    fn add_unit(&mut self, u: &Unit) {
+        self.n += 1;
+        self.correct += u64::from(u.correct);
+        self.no_answer += u64::from(u.no_answer);
+        self.truncated += u64::from(u.truncated);
+        self.errors += u64::from(u.error);
+    }
+}
+
 impl Summary {
+    /// Aggregate records. With one sample per item every sample is a unit; with several,
+    /// every item is (majority vote, [`crate::vote::majority`]), and `mean_per_item` holds
+    /// the mean per-item accuracy, so an interval never treats correlated samples of one
+    /// item as independent.
     pub fn from_records<'a>(records: impl IntoIterator<Item = &'a SampleRecord>) -> Summary {
         let mut s = Summary {
             schema: SUMMARY_SCHEMA,
+            samples_per_item: 1,
+            aggregation: per_sample(),
             ..Summary::default()
         };
-        let mut items = std::collections::BTreeSet::new();
+        let mut by_item: BTreeMap<(Lang, String), Vec<&SampleRecord>> = BTreeMap::new();
         let mut lens: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
         for r in records {
-            items.insert((r.lang, r.id.clone()));
             s.samples += 1;
-            s.overall.add(r);
-            s.by_level.entry(r.level.key().into()).or_default().add(r);
-            s.by_lang.entry(r.lang.code().into()).or_default().add(r);
-            s.by_lang_level
-                .entry(lang_level_key(r.lang, r.level))
-                .or_default()
-                .add(r);
+            s.sample_counts.add(r);
+            by_item.entry((r.lang, r.id.clone())).or_default().push(r);
             let e = lens.entry(r.level.key().into()).or_default();
             if let Some(t) = r.completion_tokens {
                 e.0.push(f64::from(t));
@@ -107,8 +178,70 @@ impl Summary {
                 e.1.push(f64::from(t));
             }
         }
-        s.items = items.len() as u64;
+        s.items = by_item.len() as u64;
+        s.samples_per_item = by_item.values().map(|v| v.len() as u32).max().unwrap_or(1);
+        let majority = s.samples_per_item > 1;
+        let mut means: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let add = |s: &mut Summary, u: Unit| {
+            s.overall.add_unit(&u);
+            s.by_level.entry(u.level.key().into()).or_default().add_unit(&u);
+            s.by_lang.entry(u.lang.code().into()).or_default().add_unit(&u);
+            s.by_lang_level
+                .entry(lang_level_key(u.lang, u.level))
+                .or_default()
+                .add_unit(&u);
+        };
+        for recs in by_item.values() {
+            if !majority {
+                for r in recs {
+                    add(
+                        &mut s,
+                        Unit {
+                            lang: r.lang,
+                            level: r.level,
+                            correct: r.correct,
+                            no_answer: r.is_no_answer(),
+                            truncated: r.is_truncated(),
+                            error: r.is_error(),
+                        },
+                    );
+                }
+                continue;
+            }
+            let first = recs[0];
+            let error = recs.iter().any(|r| r.is_error());
+            let vote = crate::vote::majority(recs.iter().copied());
+            let answer = if error { None } else { vote.answer };
+            add(
+                &mut s,
+                Unit {
+                    lang: first.lang,
+                    level: first.level,
+                    correct: answer == Some(first.gold),
+                    no_answer: !error && answer.is_none(),
+                    truncated: recs.iter().any(|r| r.is_truncated()),
+                    error,
+                },
+            );
+            let frac = recs.iter().filter(|r| r.correct).count() as f64 / recs.len() as f64;
+            for k in [
+                "overall".to_string(),
+                first.level.key().to_string(),
+                first.lang.code().to_string(),
+                lang_level_key(first.lang, first.level),
+            ] {
+                means.entry(k).or_default().push(frac);
+            }
+        }
+        if majority {
+            s.aggregation = "majority".into();
+        }
+        s.mean_per_item = means
+            .into_iter()
+            .map(|(k, v)| (k, MeanCell::from_values(&v)))
+            .collect();
         s.overall.finish();
+        s.sample_counts.finish();
         for c in s
             .by_level
             .values_mut()
@@ -156,6 +289,42 @@ mod tests {
             completion_tokens: Some(10),
             ..SampleRecord::new(id, lang, level, 0, gold, "ABCD")
         }
+    }
+
+    fn sample(id: &str, n: u32, answer: Option<char>) -> SampleRecord {
+        SampleRecord {
+            sample: n,
+            ..rec(id, Lang::En, Level::S1, answer, 'A')
+        }
+    }
+
+    #[test]
+    fn several_samples_are_summarised_per_item_by_majority_vote() {
+        // Item 1: A A B -> A (right). Item 2: B B A -> B (wrong). Item 3: A B none -> tie.
+        let rs = vec![
+            sample("1", 0, Some('A')),
+            sample("1", 1, Some('A')),
+            sample("1", 2, Some('B')),
+            sample("2", 0, Some('B')),
+            sample("2", 1, Some('B')),
+            sample("2", 2, Some('A')),
+            sample("3", 0, Some('A')),
+            sample("3", 1, Some('B')),
+            sample("3", 2, None),
+        ];
+        let s = Summary::from_records(&rs);
+        assert_eq!((s.items, s.samples, s.samples_per_item), (3, 9, 3));
+        assert_eq!(s.aggregation, "majority");
+        assert_eq!(s.overall.n, 3, "the unit is the item, not the sample");
+        assert_eq!(s.overall.correct, 1);
+        assert_eq!(s.overall.no_answer, 1);
+        // The interval is over 3 items, so it is wide: Wilson(1, 3).
+        let (lo, hi) = wilson(1, 3, Z95);
+        assert_eq!((s.overall.ci_low, s.overall.ci_high), (lo, hi));
+        let m = &s.mean_per_item["overall"];
+        assert_eq!(m.items, 3);
+        assert!((m.mean - (2.0 / 3.0 + 1.0 / 3.0 + 1.0 / 3.0) / 3.0).abs() < 1e-12);
+        assert_eq!(s.sample_counts.n, 9);
     }
 
     #[test]

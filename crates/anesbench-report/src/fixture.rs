@@ -49,6 +49,9 @@ pub fn run_info(model: &str, param_count_b: Option<f64>) -> RunInfo {
         dataset_fingerprint: "0123456789abcdef0123".into(),
         started_at: "2026-11-22T00:00:00Z".into(),
         finished_at: Some("2026-11-22T00:01:00Z".into()),
+        // An explicit `--param-count`, as a report fixture means it.
+        param_count_source: param_count_b.map(|_| anesbench_core::size::SizeSource::Flag),
+        ..RunInfo::default()
     }
 }
 

@@ -9,7 +9,7 @@ use anesbench_core::Summary;
 
 use crate::error::RunError;
 use crate::rundir::{read_samples, write_samples_atomic, Manifest, RunDir, MANIFEST};
-use crate::settings::OPERATIONAL_FIELDS;
+use crate::settings::MERGE_IGNORED_FIELDS;
 
 #[derive(Debug, Clone)]
 pub struct MergeOutcome {
@@ -31,7 +31,7 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<MergeOutcome, RunError> {
     let base = &manifests[0];
     let mut seen_shards = BTreeSet::new();
     for (dir, m) in runs.iter().zip(&manifests) {
-        let changes = base.settings.changes(&m.settings, OPERATIONAL_FIELDS);
+        let changes = base.settings.changes(&m.settings, MERGE_IGNORED_FIELDS);
         if !changes.is_empty() {
             let list: Vec<String> = changes
                 .iter()
@@ -77,12 +77,20 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<MergeOutcome, RunError> {
     let mut owner: HashMap<_, usize> = HashMap::new();
     for (i, (dir, m)) in runs.iter().zip(&manifests).enumerate() {
         let loaded = read_samples(&dir.join(crate::rundir::SAMPLES))?;
-        let want = m.selected_items * m.settings.samples as usize;
-        if loaded.torn_bytes > 0 || loaded.records.len() < want || m.info.finished_at.is_none() {
+        let want = m.info.expected_samples();
+        // Complete means every selected sample finished without error: an errored sample
+        // is a line on disk but not a result.
+        let done = loaded.records.iter().filter(|r| r.error.is_none()).count();
+        let errored = loaded.records.len() - done;
+        if loaded.torn_bytes > 0 || done < want || m.info.finished_at.is_none() {
+            let errs = if errored > 0 {
+                format!(", {errored} errored")
+            } else {
+                String::new()
+            };
             return Err(RunError::Merge(format!(
-                "{} is incomplete ({} of {want} samples): resume it with the same command first",
+                "{} is incomplete ({done} of {want} samples done{errs}): resume it with the same command first",
                 dir.display(),
-                loaded.records.len()
             )));
         }
         for r in loaded.records {
@@ -112,7 +120,18 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<MergeOutcome, RunError> {
     let missing_shards: Vec<u32> = (1..=count).filter(|i| !seen_shards.contains(i)).collect();
     let mut merged = base.clone();
     merged.settings.shard = None;
-    merged.selected_items = manifests.iter().map(|m| m.selected_items).sum();
+    merged.info.selected_items = manifests.iter().map(|m| m.info.selected_items).sum();
+    merged.info.subset.retain(|s| !s.starts_with("shard "));
+    if !missing_shards.is_empty() {
+        merged.info.subset.push(format!(
+            "shards {} of {count} missing",
+            missing_shards
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+    }
     merged.info.started_at = manifests
         .iter()
         .map(|m| m.info.started_at.clone())

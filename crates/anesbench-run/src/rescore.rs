@@ -13,7 +13,7 @@ use anesbench_core::{Lang, Summary};
 
 use crate::error::RunError;
 use crate::rundir::{Manifest, RunDir, MANIFEST};
-use crate::score::{score_text, RULE_ERROR};
+use crate::score::{loglik_answer, score_text, RULE_ERROR};
 
 #[derive(Debug, Clone)]
 pub struct RescoreOutcome {
@@ -72,11 +72,10 @@ pub fn rescore(dir: &Path) -> Result<RescoreOutcome, RunError> {
         }
         let (answer, rule) = match &r.option_logprobs {
             Some(lp) => {
-                let best = lp
-                    .iter()
-                    .filter(|(_, v)| !v.is_nan())
-                    .max_by(|a, b| a.1.total_cmp(b.1));
-                (best.map(|(l, _)| *l), r.rule.clone())
+                // Letters in option order (the map is keyed by letter, A first).
+                let values: Vec<f64> = lp.values().copied().collect();
+                let (a, rule) = loglik_answer(&values);
+                (a, rule.to_string())
             }
             None => {
                 let opts = options

@@ -68,6 +68,23 @@ pub struct RetryNotice {
 pub async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
     what: &str,
+    f: F,
+    on_retry: impl FnMut(RetryNotice),
+) -> (Result<T, BackendError>, u32)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, BackendError>>,
+{
+    with_retries_gated(policy, what, None, f, on_retry).await
+}
+
+/// [`with_retries`], where each attempt first waits for a permit of `gate` (a backend's
+/// capacity, such as the embedded engine's one context): the timeout starts once the
+/// permit is held, so time spent queued for the engine never counts against a request.
+pub async fn with_retries_gated<T, F, Fut>(
+    policy: &RetryPolicy,
+    what: &str,
+    gate: Option<&tokio::sync::Semaphore>,
     mut f: F,
     mut on_retry: impl FnMut(RetryNotice),
 ) -> (Result<T, BackendError>, u32)
@@ -78,6 +95,10 @@ where
     let mut attempts = 0;
     loop {
         attempts += 1;
+        let permit = match gate {
+            Some(g) => g.acquire().await.ok(),
+            None => None,
+        };
         let res = match tokio::time::timeout(policy.timeout, f()).await {
             Ok(r) => r,
             Err(_) => Err(BackendError::Timeout {
@@ -88,6 +109,7 @@ where
         match res {
             Ok(v) => return (Ok(v), attempts),
             Err(e) if e.retryable() && attempts <= policy.max_retries => {
+                drop(permit);
                 let wait = policy.delay(attempts, &e);
                 on_retry(RetryNotice {
                     retry: attempts,

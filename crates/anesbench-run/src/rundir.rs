@@ -12,7 +12,6 @@
 //! When a sample is retried on resume its new line is appended; the latest line for an
 //! (item, sample) wins, and [`RunDir::rewrite_samples`] compacts the file at the end.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,9 +25,7 @@ use crate::error::RunError;
 use crate::lock::RunLock;
 use crate::settings::Settings;
 
-pub const MANIFEST: &str = "manifest.json";
-pub const SAMPLES: &str = "samples.jsonl";
-pub const SUMMARY: &str = "summary.json";
+pub use anesbench_core::rundir::{MANIFEST, SAMPLES, SUMMARY};
 
 /// `manifest.json`: the shared [`RunInfo`] header at the top level (reports read it),
 /// what the backend said about itself, and the full resolved settings, which make the
@@ -37,9 +34,6 @@ pub const SUMMARY: &str = "summary.json";
 pub struct Manifest {
     #[serde(flatten)]
     pub info: RunInfo,
-    /// Items selected by the filters, limit and shard (before samples per item).
-    #[serde(default)]
-    pub selected_items: usize,
     #[serde(default)]
     pub backend: BackendInfo,
     pub settings: Settings,
@@ -55,15 +49,8 @@ impl Manifest {
     }
 }
 
-/// Records read from a `samples.jsonl`, latest line per (item, sample) kept.
-#[derive(Debug, Default)]
-pub struct LoadedSamples {
-    pub records: Vec<SampleRecord>,
-    /// Lines superseded by a later line for the same (item, sample).
-    pub superseded: usize,
-    /// Bytes of a torn last line that were cut away (or ignored, read-only).
-    pub torn_bytes: usize,
-}
+/// Records read from a `samples.jsonl` by the one reader ([`anesbench_core::rundir`]).
+pub type LoadedSamples = anesbench_core::rundir::Samples;
 
 /// An open, locked run directory.
 #[derive(Debug)]
@@ -112,14 +99,11 @@ impl RunDir {
         let path = self.samples_path();
         let loaded = read_samples(&path)?;
         if loaded.torn_bytes > 0 {
-            let len = std::fs::metadata(&path)
-                .map_err(|e| RunError::io(&path, e))?
-                .len();
             let f = OpenOptions::new()
                 .write(true)
                 .open(&path)
                 .map_err(|e| RunError::io(&path, e))?;
-            f.set_len(len - loaded.torn_bytes as u64)
+            f.set_len(loaded.complete_len)
                 .map_err(|e| RunError::io(&path, e))?;
             f.sync_all().map_err(|e| RunError::io(&path, e))?;
         }
@@ -166,56 +150,13 @@ impl SampleAppender {
     }
 }
 
-/// Read a `samples.jsonl` without changing it. A missing file is an empty run. An
-/// unterminated last line is a torn write (counted in `torn_bytes`, not an error); a bad
-/// complete line is corruption and an error naming the line.
+/// Read a `samples.jsonl` without changing it (see [`anesbench_core::rundir`] for what
+/// is torn and what is corrupt).
 pub fn read_samples(path: &Path) -> Result<LoadedSamples, RunError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LoadedSamples::default()),
-        Err(e) => return Err(RunError::io(path, e)),
-    };
-    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let torn_bytes = bytes.len() - complete;
-    let mut records = Vec::new();
-    for (i, line) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let r: SampleRecord = serde_json::from_slice(line).map_err(|e| RunError::Corrupt {
-            path: path.to_path_buf(),
-            line: i + 1,
-            message: e.to_string(),
-        })?;
-        records.push(r);
-    }
-    let (records, superseded) = latest_per_key(records);
-    Ok(LoadedSamples {
-        records,
-        superseded,
-        torn_bytes,
-    })
+    anesbench_core::rundir::read_samples(path).map_err(RunError::from)
 }
 
-/// Keep the last record of each (item, sample), at the position of its first line.
-pub fn latest_per_key(records: Vec<SampleRecord>) -> (Vec<SampleRecord>, usize) {
-    let mut out: Vec<SampleRecord> = Vec::with_capacity(records.len());
-    let mut at = HashMap::new();
-    let mut superseded = 0;
-    for r in records {
-        match at.get(&r.key()) {
-            Some(&i) => {
-                out[i] = r;
-                superseded += 1;
-            }
-            None => {
-                at.insert(r.key(), out.len());
-                out.push(r);
-            }
-        }
-    }
-    (out, superseded)
-}
+pub use anesbench_core::rundir::latest_per_key;
 
 pub fn write_samples_atomic(path: &Path, records: &[SampleRecord]) -> Result<(), RunError> {
     let mut buf = Vec::new();

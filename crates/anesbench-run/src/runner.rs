@@ -1,31 +1,39 @@
-//! The runner: resolve which (item, sample) pairs are left, send them to the backend with
-//! bounded concurrency and retries, and fan each finished sample out to the sinks.
+//! The runner: plan which (item, candidate) pairs are left, send them to the backend with
+//! bounded concurrency and retries through the run's [`Solver`], and fan each finished
+//! record out to the sinks.
 //!
-//! Workers pull jobs from a shared queue and send results over a channel to one collector
-//! loop, which is the only writer of `samples.jsonl`.
+//! [`execute`] is its stages: plan (select items, render prompts) -> open the run
+//! directory and check a resume (settings, shard, prompts) -> write the manifest -> run
+//! the workers -> finish (compact, summarise, mark finished). Workers pull jobs from a
+//! shared queue and send results to one collector loop, the only writer of `samples.jsonl`.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use anesbench_backend::{Backend, GenRequest, LoglikRequest};
+use anesbench_backend::Backend;
 use anesbench_core::load::Dataset;
 use anesbench_core::manifest::{RunInfo, RUN_SCHEMA};
-use anesbench_core::{Item, SampleRecord, Summary};
-use tokio::sync::mpsc;
+use anesbench_core::size::{resolve_size, SizeSource};
+use anesbench_core::{Item, Lang, SampleRecord, Summary};
+use tokio::sync::{mpsc, Semaphore};
 
 use crate::error::RunError;
 use crate::event::{JsonlSink, RunEvent, Sink};
 use crate::progress::{ProgressMode, ProgressSink};
-use crate::request::{gen_params, prepare_all, PreparedPrompt};
-use crate::retry::{with_retries, RetryNotice, RetryPolicy};
+use crate::request::{prepare_all, PreparedPrompt};
+use crate::retry::{RetryNotice, RetryPolicy};
 use crate::rundir::{read_samples, Manifest, RunDir};
-use crate::score::{argmax_letter, join_reasoning, score_text, RULE_ERROR, RULE_LOGLIK};
+use crate::score::RULE_ERROR;
 use crate::select::select;
-use crate::settings::{param_count_from_name, Mode, Settings};
+use crate::settings::Settings;
+use crate::solver::{self, CallCtx, Solver};
+
+/// Share of truncated samples above which the run ends with a warning naming `--max-tokens`.
+pub const TRUNCATION_WARN_SHARE: f64 = 0.05;
 
 /// Everything one run needs besides the settings.
 pub struct RunRequest {
@@ -45,6 +53,9 @@ pub struct RunRequest {
     /// started, requests in flight are dropped (they run again on resume), and everything
     /// already finished is kept and summarised.
     pub stop: Option<StopSignal>,
+    /// On resume, drop finished samples whose prompt differs from the one that would be
+    /// sent now, and run them again (otherwise such a resume is refused).
+    pub rerun_changed_prompts: bool,
 }
 
 /// A future that resolves when the run should stop early.
@@ -73,6 +84,7 @@ impl RunRequest {
             progress: ProgressMode::Auto,
             extra_sinks: Vec::new(),
             stop: None,
+            rerun_changed_prompts: false,
         }
     }
 }
@@ -106,12 +118,22 @@ pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-fn changed_message(changes: &[(String, String, String)]) -> String {
-    changes
-        .iter()
-        .map(|(f, a, b)| format!("  {f}: {a} -> {b}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+type ItemKey = (Lang, String);
+
+/// The items of the run and what each is asked.
+struct Plan {
+    items: Vec<Item>,
+    prompts: Vec<PreparedPrompt>,
+    /// Index into `items` by (lang, id).
+    index: HashMap<ItemKey, usize>,
+}
+
+/// Which candidates are left, after reading what the directory already holds.
+struct Resume {
+    jobs: VecDeque<Job>,
+    total: usize,
+    skipped: usize,
+    correct_before: usize,
 }
 
 /// Run (or resume) an evaluation into `req.out`.
@@ -127,37 +149,152 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
         progress,
         extra_sinks,
         stop,
+        rerun_changed_prompts,
     } = req;
-    let mut stop = stop.unwrap_or_else(|| Box::pin(std::future::pending()));
-    let items = select(&dataset.items, &settings);
+    let solver = solver::for_settings(&settings);
+    let plan = plan(&dataset, &settings, &shot_pool)?;
+
+    let rd = RunDir::open(&out)?;
+    let old = rd.read_manifest()?;
+    check_settings(old.as_ref(), &settings, &dataset, &out)?;
+    let mut warnings = Vec::new();
+    let resume = resume(
+        &rd,
+        &plan,
+        solver.as_ref(),
+        rerun_changed_prompts,
+        &mut warnings,
+    )?;
+    let mut manifest = manifest(
+        old.as_ref(),
+        &settings,
+        &dataset,
+        backend.as_ref(),
+        &plan,
+        solver.as_ref(),
+        &tool_version,
+    );
+    rd.write_manifest(&manifest)?;
+
+    let mut sinks: Vec<Box<dyn Sink>> = vec![
+        Box::new(JsonlSink(rd.appender()?)),
+        Box::new(ProgressSink::new(progress)),
+    ];
+    sinks.extend(extra_sinks);
+    let ran = resume.jobs.len();
+    let skipped = resume.skipped;
+    let interrupted = run_jobs(
+        &plan,
+        resume,
+        Workers {
+            solver,
+            backend,
+            retry,
+            concurrency: settings.concurrency,
+        },
+        stop,
+        &mut sinks,
+        &warnings,
+    )
+    .await?;
+
+    let fin = finish(&rd, &plan)?;
+    warnings.extend(fin.warnings.iter().cloned());
+    for w in &fin.warnings {
+        for s in sinks.iter_mut() {
+            s.event(&RunEvent::Warning(w))?;
+        }
+    }
+    // `finished_at` says the run is complete: every selected sample done, none errored.
+    // An interrupted or errored run leaves it empty; a resume with nothing to do keeps it.
+    let complete = !interrupted && fin.errors == 0 && fin.done == manifest.info.expected_samples();
+    let keep = ran == 0 && old.as_ref().and_then(|m| m.info.finished_at.clone()).is_some();
+    manifest.info.finished_at = match (complete, keep) {
+        (true, true) => old.and_then(|m| m.info.finished_at),
+        (true, false) => Some(now_rfc3339()),
+        (false, _) => None,
+    };
+    rd.write_manifest(&manifest)?;
+    Ok(RunOutcome {
+        dir: out,
+        summary: fin.summary,
+        ran,
+        skipped,
+        errors: fin.errors,
+        warnings,
+        interrupted,
+    })
+}
+
+/// Stage 1: select the items and render every prompt, so a broken template fails before
+/// any model call.
+fn plan(dataset: &Dataset, settings: &Settings, shot_pool: &[Item]) -> Result<Plan, RunError> {
+    let items = select(&dataset.items, settings);
     let prompts =
-        prepare_all(&items, &settings, &shot_pool).map_err(|(i, message)| RunError::Prompt {
+        prepare_all(&items, settings, shot_pool).map_err(|(i, message)| RunError::Prompt {
             index: i,
             id: items.get(i).map(|it| it.id.clone()).unwrap_or_default(),
             message,
         })?;
+    let index = items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| ((it.lang, it.id.clone()), i))
+        .collect();
+    Ok(Plan {
+        items,
+        prompts,
+        index,
+    })
+}
 
-    let rd = RunDir::open(&out)?;
-    let mut warnings = Vec::new();
+/// Stage 2a: a resumed run must have the same result-affecting settings (the shard
+/// included) and the same dataset.
+fn check_settings(
+    old: Option<&Manifest>,
+    settings: &Settings,
+    dataset: &Dataset,
+    out: &Path,
+) -> Result<(), RunError> {
+    let Some(old) = old else { return Ok(()) };
     let mut stored = settings.clone();
     stored.out = None;
-    let old = rd.read_manifest()?;
-    if let Some(old) = &old {
-        let mut changes = old.settings.result_changes(&stored);
-        if old.info.dataset_fingerprint != dataset.fingerprint {
-            changes.push((
-                "dataset_fingerprint".into(),
-                old.info.dataset_fingerprint.clone(),
-                dataset.fingerprint.clone(),
-            ));
-        }
-        if !changes.is_empty() {
-            return Err(RunError::SettingsChanged {
-                dir: out.clone(),
-                changes: changed_message(&changes),
-            });
-        }
+    let mut changes = old.settings.resume_changes(&stored);
+    if old.info.dataset_fingerprint != dataset.fingerprint {
+        changes.push((
+            "dataset_fingerprint".into(),
+            old.info.dataset_fingerprint.clone(),
+            dataset.fingerprint.clone(),
+        ));
     }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let shard_hint = if changes.iter().any(|c| c.0 == "shard") {
+        "\n  (a shard resumes only as itself; `anesbench merge` combines finished shards)"
+    } else {
+        ""
+    };
+    Err(RunError::SettingsChanged {
+        dir: out.to_path_buf(),
+        changes: changes
+            .iter()
+            .map(|(f, a, b)| format!("  {f}: {a} -> {b}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            + shard_hint,
+    })
+}
+
+/// Stage 2b: read what is already done; a finished sample counts only if it was made with
+/// the prompt that would be sent now.
+fn resume(
+    rd: &RunDir,
+    plan: &Plan,
+    solver: &dyn Solver,
+    rerun_changed_prompts: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Resume, RunError> {
     let loaded = rd.load_samples()?;
     if loaded.torn_bytes > 0 {
         warnings.push(format!(
@@ -166,37 +303,87 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
             loaded.torn_bytes
         ));
     }
-
-    let wanted: HashSet<(anesbench_core::Lang, String)> =
-        items.iter().map(|i| (i.lang, i.id.clone())).collect();
-    let finished: HashSet<_> = loaded
+    let per_item = solver.candidates_per_item();
+    let in_plan = |r: &SampleRecord| {
+        plan.index
+            .get(&(r.lang, r.id.clone()))
+            .filter(|_| r.sample < per_item)
+            .copied()
+    };
+    let finished: Vec<(&SampleRecord, usize)> = loaded
         .records
         .iter()
-        .filter(|r| r.error.is_none() && wanted.contains(&(r.lang, r.id.clone())))
-        .map(SampleRecord::key)
+        .filter(|r| r.error.is_none())
+        .filter_map(|r| in_plan(r).map(|i| (r, i)))
         .collect();
-    let correct_before = loaded
-        .records
+    let changed: Vec<&SampleRecord> = finished
         .iter()
-        .filter(|r| finished.contains(&r.key()) && r.correct)
+        .filter(|(r, i)| r.prompt_hash != plan.prompts[*i].hash)
+        .map(|(r, _)| *r)
+        .collect();
+    let mut stale: HashSet<(Lang, String, u32)> = HashSet::new();
+    if !changed.is_empty() {
+        if !rerun_changed_prompts {
+            let r = changed[0];
+            return Err(RunError::PromptChanged {
+                dir: rd.path().to_path_buf(),
+                changed: changed.len(),
+                finished: finished.len(),
+                first: format!("{}:{} sample {}", r.lang, r.id, r.sample),
+                why: String::new(),
+            });
+        }
+        stale = changed.iter().map(|r| r.key()).collect();
+        // Drop them from the file now, so an interruption cannot leave both prompts in it.
+        let kept: Vec<SampleRecord> = loaded
+            .records
+            .iter()
+            .filter(|r| !stale.contains(&r.key()))
+            .cloned()
+            .collect();
+        rd.rewrite_samples(&kept)?;
+        warnings.push(format!(
+            "{} finished samples were made with another prompt; they were dropped and run again",
+            stale.len()
+        ));
+    }
+    let done: HashSet<(Lang, String, u32)> = finished
+        .iter()
+        .map(|(r, _)| r.key())
+        .filter(|k| !stale.contains(k))
+        .collect();
+    let correct_before = finished
+        .iter()
+        .filter(|(r, _)| r.correct && done.contains(&r.key()))
         .count();
     let mut jobs = VecDeque::new();
-    for (i, it) in items.iter().enumerate() {
-        for s in 0..settings.samples {
-            if !finished.contains(&(it.lang, it.id.clone(), s)) {
+    for (i, it) in plan.items.iter().enumerate() {
+        for s in 0..per_item {
+            if !done.contains(&(it.lang, it.id.clone(), s)) {
                 jobs.push_back(Job { item: i, sample: s });
             }
         }
     }
-    let total = items.len() * settings.samples as usize;
-    let skipped = total - jobs.len();
+    let total = plan.items.len() * per_item as usize;
+    Ok(Resume {
+        skipped: total - jobs.len(),
+        jobs,
+        total,
+        correct_before,
+    })
+}
 
+/// Stage 3: the manifest, with what this invocation adds to an existing one.
+fn manifest(
+    old: Option<&Manifest>,
+    settings: &Settings,
+    dataset: &Dataset,
+    backend: &dyn Backend,
+    plan: &Plan,
+    solver: &dyn Solver,
+    tool_version: &str,
+) -> Manifest {
     let info = backend.describe();
-    let what = info
-        .endpoints
-        .first()
-        .cloned()
-        .unwrap_or_else(|| info.kind.clone());
     let model = settings
         .model
         .clone()
@@ -208,89 +395,139 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
                 info.model.clone()
             }
         });
-    let mut manifest = Manifest {
+    let (param_count_b, param_count_source) = match settings.param_count {
+        Some(b) => (Some(b), Some(SizeSource::Flag)),
+        None => resolve_size(&model, None, None),
+    };
+    let mut tool_versions = old.map_or_else(Vec::new, |m| {
+        if m.info.tool_versions.is_empty() {
+            vec![m.info.tool_version.clone()]
+        } else {
+            m.info.tool_versions.clone()
+        }
+    });
+    tool_versions.push(tool_version.to_string());
+    let mut stored = settings.clone();
+    stored.out = None;
+    Manifest {
         info: RunInfo {
             run_schema: RUN_SCHEMA,
-            tool_version,
-            param_count_b: settings
-                .param_count
-                .or_else(|| param_count_from_name(&model)),
+            tool_version: old.map_or_else(|| tool_version.to_string(), |m| m.info.tool_version.clone()),
+            tool_versions,
+            param_count_b,
+            param_count_source,
             model,
             mode: settings.mode.name().into(),
             prompt: settings.prompt_label(),
             temperature: settings.temperature,
-            samples_per_item: settings.samples,
-            solver: if settings.samples > 1 {
-                "self-consistency".into()
-            } else {
-                "greedy".into()
-            },
+            samples_per_item: solver.candidates_per_item(),
+            solver: solver.label(),
             dataset_source: dataset.source.clone(),
             dataset_fingerprint: dataset.fingerprint.clone(),
-            started_at: old
-                .as_ref()
-                .map(|m| m.info.started_at.clone())
-                .unwrap_or_else(now_rfc3339),
+            selected_items: plan.items.len(),
+            subset: settings.subset(),
+            started_at: old.map_or_else(now_rfc3339, |m| m.info.started_at.clone()),
             finished_at: None,
         },
-        selected_items: items.len(),
         backend: info,
         settings: stored,
-    };
-    rd.write_manifest(&manifest)?;
+    }
+}
 
-    let mut sinks: Vec<Box<dyn Sink>> = vec![
-        Box::new(JsonlSink(rd.appender()?)),
-        Box::new(ProgressSink::new(progress)),
-    ];
-    sinks.extend(extra_sinks);
+/// What the workers share.
+struct Workers {
+    solver: Arc<dyn Solver>,
+    backend: Arc<dyn Backend>,
+    retry: RetryPolicy,
+    /// Requests in flight at most (`--concurrency`).
+    concurrency: usize,
+}
+
+/// Stage 4: the workers and the collector. Returns whether the run was interrupted.
+async fn run_jobs(
+    plan: &Plan,
+    resume: Resume,
+    w: Workers,
+    stop: Option<StopSignal>,
+    sinks: &mut [Box<dyn Sink>],
+    warnings: &[String],
+) -> Result<bool, RunError> {
     let mut fan = |ev: RunEvent<'_>| -> Result<(), RunError> {
         for s in sinks.iter_mut() {
             s.event(&ev)?;
         }
         Ok(())
     };
-    for w in &warnings {
+    for w in warnings {
         fan(RunEvent::Warning(w))?;
     }
     fan(RunEvent::Start {
-        total,
-        done: skipped,
-        correct_before,
+        total: resume.total,
+        done: resume.skipped,
+        correct_before: resume.correct_before,
     })?;
-
+    let mut stop = stop.unwrap_or_else(|| Box::pin(std::future::pending()));
     let started = Instant::now();
-    let ran = jobs.len();
-    let workers = settings.concurrency.min(jobs.len()).max(1);
-    let queue = Arc::new(Mutex::new(jobs));
-    let items = Arc::new(items);
-    let prompts = Arc::new(prompts);
-    let settings = Arc::new(settings);
+    let Workers {
+        solver,
+        backend,
+        retry,
+        concurrency,
+    } = w;
+    let workers = concurrency.min(resume.jobs.len()).max(1);
+    // Never more requests inside the backend than it works on at once.
+    let gate = backend.capacity().map(|n| Arc::new(Semaphore::new(n.max(1))));
+    let queue = Arc::new(Mutex::new(resume.jobs));
+    let items = Arc::new(plan.items.clone());
+    let prompts = Arc::new(plan.prompts.clone());
+    let what = {
+        let info = backend.describe();
+        info.endpoints.first().cloned().unwrap_or(info.kind)
+    };
     let (tx, mut rx) = mpsc::channel::<Msg>(workers * 2);
     let mut handles = Vec::with_capacity(workers);
     for _ in 0..workers {
         let (queue, items, prompts) = (queue.clone(), items.clone(), prompts.clone());
-        let ctx = Ctx {
-            settings: settings.clone(),
-            backend: backend.clone(),
-            retry,
-            what: what.clone(),
-            tx: tx.clone(),
-        };
+        let (solver, backend, tx, what, gate) = (
+            solver.clone(),
+            backend.clone(),
+            tx.clone(),
+            what.clone(),
+            gate.clone(),
+        );
         handles.push(tokio::spawn(async move {
             loop {
                 let job = queue.lock().map(|mut q| q.pop_front()).ok().flatten();
                 let Some(job) = job else { break };
                 let item = &items[job.item];
-                let rec = ctx.run_one(item, job.sample, &prompts[job.item]).await;
-                if ctx.tx.send(Msg::Done(Box::new(rec))).await.is_err() {
+                let key = format!("{}#{}", item.key(), job.sample);
+                // Progress only: a notice dropped because the channel is full costs a line.
+                let on_retry = |n: RetryNotice| {
+                    let _ = tx.try_send(Msg::Retry(key.clone(), n));
+                };
+                let cx = CallCtx {
+                    backend: backend.as_ref(),
+                    retry: &retry,
+                    what: &what,
+                    on_retry: &on_retry,
+                    gate: gate.as_deref(),
+                };
+                let rec = run_one(&cx, solver.as_ref(), item, job.sample, &prompts[job.item]).await;
+                if tx.send(Msg::Done(Box::new(rec))).await.is_err() {
                     break;
                 }
             }
         }));
     }
     drop(tx);
-    let mut failure = None;
+    let stop_all = |handles: &[tokio::task::JoinHandle<()>]| {
+        if let Ok(mut q) = queue.lock() {
+            q.clear();
+        }
+        for h in handles {
+            h.abort();
+        }
+    };
     let mut interrupted = false;
     loop {
         let msg = tokio::select! {
@@ -299,12 +536,7 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
                 // Workers hold the only senders: once aborted they drop them, and the
                 // loop ends after the results already queued have been recorded.
                 interrupted = true;
-                if let Ok(mut q) = queue.lock() {
-                    q.clear();
-                }
-                for h in &handles {
-                    h.abort();
-                }
+                stop_all(&handles);
                 fan(RunEvent::Warning(
                     "interrupted: no new samples are started; requests in flight are dropped and run again on resume",
                 ))?;
@@ -317,26 +549,67 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
             Msg::Retry(key, n) => fan(RunEvent::Retry { key, notice: n }),
         };
         if let Err(e) = res {
-            // Stop the workers: a run that cannot record its samples must not go on.
-            if let Ok(mut q) = queue.lock() {
-                q.clear();
+            // A run that cannot record its samples must not go on: stop every worker now
+            // (requests in flight are dropped, as on Ctrl-C); what is on disk stays.
+            stop_all(&handles);
+            drop(rx);
+            for h in handles {
+                let _ = h.await;
             }
-            failure = Some(e);
-            break;
+            return Err(RunError::WriteFailed(Box::new(e)));
         }
     }
     drop(rx);
     for h in handles {
         let _ = h.await;
     }
-    if let Some(e) = failure {
-        return Err(e);
-    }
     fan(RunEvent::Finish {
         elapsed: started.elapsed(),
     })?;
+    Ok(interrupted)
+}
 
-    // Compact: one line per (item, sample), latest wins, so every sample appears once.
+async fn run_one(
+    cx: &CallCtx<'_>,
+    solver: &dyn Solver,
+    item: &Item,
+    sample: u32,
+    prompt: &PreparedPrompt,
+) -> SampleRecord {
+    let t0 = Instant::now();
+    let mut rec = SampleRecord {
+        prompt_hash: prompt.hash.clone(),
+        rule: RULE_ERROR.into(),
+        ..SampleRecord::new(
+            item.id.clone(),
+            item.lang,
+            item.level,
+            sample,
+            item.answer,
+            item.letters().into_iter().collect::<String>(),
+        )
+    };
+    solver.candidate(cx, item, sample, prompt, &mut rec).await;
+    if rec.error.is_some() {
+        rec.rule = RULE_ERROR.into();
+        rec.answer = None;
+    }
+    rec.correct = rec.error.is_none() && rec.answer == Some(item.answer);
+    rec.latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    rec
+}
+
+struct Finished {
+    summary: Summary,
+    /// Records of the plan without error.
+    done: usize,
+    errors: usize,
+    warnings: Vec<String>,
+}
+
+/// Stage 5: compact the file (one line per candidate, latest wins), summarise the
+/// planned records, and warn about truncation.
+fn finish(rd: &RunDir, plan: &Plan) -> Result<Finished, RunError> {
     let all = read_samples(&rd.samples_path())?;
     if all.superseded > 0 {
         rd.rewrite_samples(&all.records)?;
@@ -344,129 +617,25 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
     let records: Vec<&SampleRecord> = all
         .records
         .iter()
-        .filter(|r| wanted.contains(&(r.lang, r.id.clone())))
+        .filter(|r| plan.index.contains_key(&(r.lang, r.id.clone())))
         .collect();
     let summary = Summary::from_records(records.iter().copied());
     rd.write_summary(&summary)?;
     let errors = records.iter().filter(|r| r.is_error()).count();
-    // An interrupted run is not finished: `finished_at` stays empty until a resume completes it.
-    if !interrupted {
-        manifest.info.finished_at = Some(now_rfc3339());
-        rd.write_manifest(&manifest)?;
+    let done = records.len() - errors;
+    let truncated = records.iter().filter(|r| r.is_truncated()).count();
+    let mut warnings = Vec::new();
+    if !records.is_empty() && truncated as f64 > TRUNCATION_WARN_SHARE * records.len() as f64 {
+        warnings.push(format!(
+            "{truncated} of {} samples ({:.0}%) were cut at the token limit, and a cut reply rarely states its answer; raise `--max-tokens` and run again into a new `--out`",
+            records.len(),
+            100.0 * truncated as f64 / records.len() as f64
+        ));
     }
-    Ok(RunOutcome {
-        dir: out,
+    Ok(Finished {
         summary,
-        ran,
-        skipped,
+        done,
         errors,
         warnings,
-        interrupted,
     })
-}
-
-/// What each worker shares.
-struct Ctx {
-    settings: Arc<Settings>,
-    backend: Arc<dyn Backend>,
-    retry: RetryPolicy,
-    /// Where requests go, for timeout messages.
-    what: String,
-    tx: mpsc::Sender<Msg>,
-}
-
-impl Ctx {
-    async fn run_one(&self, item: &Item, sample: u32, prompt: &PreparedPrompt) -> SampleRecord {
-        let (s, backend, retry, what, tx) = (
-            &*self.settings,
-            self.backend.as_ref(),
-            &self.retry,
-            self.what.as_str(),
-            &self.tx,
-        );
-        let key = format!("{}#{sample}", item.key());
-        // Progress only: a notice dropped because the channel is full costs nothing but a line.
-        let on_retry = |n: RetryNotice| {
-            let _ = tx.try_send(Msg::Retry(key.clone(), n));
-        };
-        let t0 = Instant::now();
-        let mut rec = SampleRecord {
-            prompt_hash: prompt.hash.clone(),
-            rule: RULE_ERROR.into(),
-            ..SampleRecord::new(
-                item.id.clone(),
-                item.lang,
-                item.level,
-                sample,
-                item.answer,
-                item.letters().into_iter().collect::<String>(),
-            )
-        };
-        match s.mode {
-            Mode::Generate => {
-                let req = GenRequest {
-                    prompt: prompt.prompt.clone(),
-                    params: gen_params(s, sample),
-                };
-                let (res, attempts) =
-                    with_retries(retry, what, || backend.generate(&req), on_retry).await;
-                rec.attempts = attempts;
-                match res {
-                    Ok(resp) => {
-                        let (think, ex) = score_text(
-                            resp.content.as_deref(),
-                            resp.reasoning.as_deref(),
-                            &item.options,
-                            resp.finish_reason.as_deref(),
-                        );
-                        rec.reasoning = join_reasoning(resp.reasoning, think);
-                        rec.response = resp.content;
-                        rec.answer = ex.answer;
-                        rec.rule = ex.rule;
-                        rec.finish_reason = resp.finish_reason;
-                        rec.prompt_tokens = resp.prompt_tokens;
-                        rec.completion_tokens = resp.completion_tokens;
-                        rec.reasoning_tokens = resp.reasoning_tokens;
-                        rec.endpoint = resp.endpoint;
-                    }
-                    Err(e) => rec.error = Some(e.to_string()),
-                }
-            }
-            Mode::Loglik => {
-                let candidates: Vec<String> = item.letters().iter().map(char::to_string).collect();
-                let req = LoglikRequest {
-                    prompt: prompt.prompt.clone(),
-                    candidates,
-                };
-                let (res, attempts) =
-                    with_retries(retry, what, || backend.loglik(&req), on_retry).await;
-                rec.attempts = attempts;
-                match res {
-                    Ok(resp) if resp.logprobs.len() == item.options.len() => {
-                        rec.answer = argmax_letter(&resp.logprobs);
-                        rec.rule = if rec.answer.is_some() {
-                            RULE_LOGLIK.into()
-                        } else {
-                            "no_answer".into()
-                        };
-                        rec.option_logprobs =
-                            Some(item.letters().into_iter().zip(resp.logprobs).collect());
-                        rec.prompt_tokens = resp.prompt_tokens;
-                        rec.endpoint = resp.endpoint;
-                    }
-                    Ok(resp) => {
-                        rec.error = Some(format!(
-                            "backend returned {} log-probabilities for {} options",
-                            resp.logprobs.len(),
-                            item.options.len()
-                        ))
-                    }
-                    Err(e) => rec.error = Some(e.to_string()),
-                }
-            }
-        }
-        rec.correct = rec.error.is_none() && rec.answer == Some(item.answer);
-        rec.latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
-        rec
-    }
 }

@@ -2,11 +2,10 @@
 //! both read a response the same way.
 
 use anesbench_core::extract::{extract_ended, split_think, Ending, Extraction};
-use anesbench_core::item::letter;
 
 /// Rule names that are not extraction rules.
 pub const RULE_ERROR: &str = "error";
-pub const RULE_LOGLIK: &str = "loglik_argmax";
+pub use anesbench_core::loglik::{RULE_ARGMAX as RULE_LOGLIK, RULE_TIE as RULE_LOGLIK_TIE};
 
 /// What a generate-mode response says: the reasoning found in `<think>` (if any) and the
 /// extraction. The response decides; the server's separate reasoning counts only for a
@@ -35,14 +34,10 @@ pub fn join_reasoning(server: Option<String>, think: Option<String>) -> Option<S
     }
 }
 
-/// Index and letter of the highest log-probability; `None` when empty or all NaN.
-pub fn argmax_letter(logprobs: &[f64]) -> Option<char> {
-    logprobs
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| !v.is_nan())
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(i, _)| letter(i))
+/// Answer and rule from option log-probabilities: the single best option, a tie at the
+/// top is no answer ([`anesbench_core::loglik::decide`]). Runner and `rescore` both call it.
+pub fn loglik_answer(logprobs: &[f64]) -> (Option<char>, &'static str) {
+    anesbench_core::loglik::decide(logprobs)
 }
 
 #[cfg(test)]
@@ -50,9 +45,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn argmax_ignores_nan_and_picks_highest() {
-        assert_eq!(argmax_letter(&[-3.0, -0.5, f64::NAN, -1.0]), Some('B'));
-        assert_eq!(argmax_letter(&[]), None);
+    fn loglik_ties_are_no_answer() {
+        assert_eq!(loglik_answer(&[-3.0, -0.5, f64::NAN, -1.0]).0, Some('B'));
+        assert_eq!(loglik_answer(&[-21.0; 4]), (None, RULE_LOGLIK_TIE));
+        assert_eq!(loglik_answer(&[]).0, None);
     }
 
     #[test]

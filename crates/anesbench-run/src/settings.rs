@@ -18,9 +18,21 @@ pub const DEFAULT_CONCURRENCY: usize = 64;
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 pub const DEFAULT_TIMEOUT_SECS: f64 = 600.0;
 
-/// Settings that may differ between a run and its resume (or between merged shards):
-/// they change how fast or where a run goes, not what it produces.
+/// Settings that may differ between a run and its resume: they change how fast or where
+/// a run goes, not what it produces. The shard is not among them: a resumed shard with
+/// another slice would mix two selections in one directory.
 pub const OPERATIONAL_FIELDS: &[&str] = &[
+    "concurrency",
+    "timeout_secs",
+    "max_retries",
+    "out",
+    "endpoints",
+    "api_key_env",
+];
+
+/// What may differ between the shards that `merge` combines: the operational fields and
+/// the shard itself.
+pub const MERGE_IGNORED_FIELDS: &[&str] = &[
     "concurrency",
     "timeout_secs",
     "max_retries",
@@ -29,6 +41,22 @@ pub const OPERATIONAL_FIELDS: &[&str] = &[
     "api_key_env",
     "shard",
 ];
+
+/// Default output limit for generation, sent whatever the API style: without one,
+/// `/v1/completions` on vLLM, SGLang and OpenAI stops after 16 tokens.
+pub const DEFAULT_MAX_TOKENS: u32 = 2048;
+
+/// Config-file keys are the long flag names (`-` or `_`); these differ from the field.
+pub const KEY_ALIASES: &[(&str, &str)] = &[
+    ("prompt", "prompt_style"),
+    ("endpoint", "endpoints"),
+    ("gguf", "model_path"),
+    ("api", "api_style"),
+    ("timeout", "timeout_secs"),
+];
+
+/// Fields that hold a list; a config file may give one value as a plain string.
+const LIST_FIELDS: &[&str] = &["endpoints", "stop", "lang", "level"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -40,14 +68,39 @@ pub enum BackendKind {
     Embedded,
 }
 
+/// The one API style type: the HTTP backend's own (`chat` or `completions`).
+pub use anesbench_backend::openai::ApiStyle;
+
+/// Whether the prompt goes through a chat template before the model sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ApiStyle {
-    /// `/v1/chat/completions`.
+pub enum ChatTemplate {
+    /// The prompt is sent as plain text (loglik mode, `--api completions`).
     #[default]
-    Chat,
-    /// `/v1/completions` with a plain text prompt.
-    Completions,
+    None,
+    /// Chat messages, formatted by the model's own template: the server's for
+    /// `/v1/chat/completions`, the GGUF's for the embedded backend.
+    Model,
+}
+
+impl ChatTemplate {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChatTemplate::None => "none",
+            ChatTemplate::Model => "model",
+        }
+    }
+}
+
+impl std::str::FromStr for ChatTemplate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" | "plain" => Ok(ChatTemplate::None),
+            "model" | "gguf" | "server" => Ok(ChatTemplate::Model),
+            o => Err(format!("unknown chat template `{o}` (expected none or model)")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -100,6 +153,10 @@ pub struct Settings {
     pub shots: usize,
     /// minijinja template file, overriding `prompt_style`.
     pub template: Option<PathBuf>,
+    /// Chat template applied to the prompt (resolved: `none` in loglik mode and with
+    /// `--api completions`, `model` for chat generation).
+    pub chat_template: ChatTemplate,
+    /// Sampling temperature; resolved to an explicit 0 for a single greedy sample.
     pub temperature: Option<f64>,
     pub top_p: Option<f64>,
     pub max_tokens: Option<u32>,
@@ -138,6 +195,7 @@ impl Default for Settings {
             prompt_style: PromptStyle::Cot,
             shots: 0,
             template: None,
+            chat_template: ChatTemplate::None,
             temperature: None,
             top_p: None,
             max_tokens: None,
@@ -161,7 +219,7 @@ pub enum SettingsError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("config {path}: {message}\nhint: fields are the long flag names with `_` for `-` (e.g. `max_tokens`, `api_key_env`)")]
+    #[error("config {path}: {message}\nhint: keys are the long flag names, with `-` or `_` (e.g. `max-tokens`, `endpoint`, `prompt`, `gguf`, `api-key-env`)")]
     Parse { path: PathBuf, message: String },
     #[error("invalid `{field}`: {message}")]
     Invalid {
@@ -213,6 +271,7 @@ impl Settings {
             }
             v => v,
         };
+        let value = normalize_keys(value).map_err(parse_err)?;
         let keys = value
             .as_object()
             .map(|m| m.keys().cloned().collect())
@@ -315,6 +374,40 @@ impl Settings {
                 "loglik mode is deterministic: use one sample per item",
             ));
         }
+        if self.mode == Mode::Generate && self.samples > 1 {
+            match self.temperature {
+                Some(t) if t > 0.0 => {}
+                Some(_) => {
+                    return Err(invalid(
+                        "samples",
+                        format!(
+                            "{} samples at temperature 0 are {} copies of one answer; give `--temperature` above 0 for self-consistency",
+                            self.samples, self.samples
+                        ),
+                    ))
+                }
+                None => {
+                    return Err(invalid(
+                        "temperature",
+                        "several samples per item need an explicit `--temperature` above 0 (the server's default is unknown)",
+                    ))
+                }
+            }
+        }
+        if self.chat_template == ChatTemplate::Model {
+            if self.mode == Mode::Loglik {
+                return Err(invalid(
+                    "chat_template",
+                    "loglik mode scores the token after a plain-text prompt; a chat template is not applied there (use `--chat-template none`)",
+                ));
+            }
+            if self.api_style == ApiStyle::Completions && self.backend == BackendKind::Http {
+                return Err(invalid(
+                    "chat_template",
+                    "`--api completions` sends plain text, which the server does not template; use `--api chat` for the model's template",
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -341,6 +434,43 @@ impl Settings {
         "model".into()
     }
 
+    /// What the run does per item, for the manifest: `loglik`, `greedy` (one sample at
+    /// an explicit temperature 0), `sampled` (one sample at another or the server's
+    /// temperature), `self-consistency:N`.
+    pub fn solver_label(&self) -> String {
+        match self.mode {
+            Mode::Loglik => "loglik".into(),
+            Mode::Generate if self.samples > 1 => format!("self-consistency:{}", self.samples),
+            Mode::Generate if self.temperature == Some(0.0) => "greedy".into(),
+            Mode::Generate => "sampled".into(),
+        }
+    }
+
+    /// How the selection differs from the whole dataset, for the manifest.
+    pub fn subset(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.lang.is_empty() {
+            let l: Vec<_> = self.lang.iter().map(|l| l.code()).collect();
+            out.push(format!("lang {}", l.join(",")));
+        }
+        if !self.level.is_empty() {
+            let l: Vec<_> = self.level.iter().map(|l| l.key()).collect();
+            out.push(format!("level {}", l.join(",")));
+        }
+        if let Some(n) = self.limit {
+            out.push(format!("limit {n}"));
+        }
+        if let Some(s) = self.shard {
+            out.push(format!("shard {s}"));
+        }
+        out
+    }
+
+    /// Fields that may not change between a run and its resume.
+    pub fn resume_changes(&self, new: &Settings) -> Vec<(String, String, String)> {
+        self.changes(new, OPERATIONAL_FIELDS)
+    }
+
     /// `cot/0-shot`, `direct/3-shot`, `template:<file>/0-shot`.
     pub fn prompt_label(&self) -> String {
         let style = match &self.template {
@@ -350,10 +480,10 @@ impl Settings {
         format!("{style}/{}-shot", self.shots)
     }
 
-    /// Fields that differ between two settings, ignoring [`OPERATIONAL_FIELDS`]:
+    /// Fields that differ between two shards of one run, ignoring [`MERGE_IGNORED_FIELDS`]:
     /// `(field, old, new)` with values as JSON.
     pub fn result_changes(&self, new: &Settings) -> Vec<(String, String, String)> {
-        self.changes(new, OPERATIONAL_FIELDS)
+        self.changes(new, MERGE_IGNORED_FIELDS)
     }
 
     /// Fields that differ, ignoring the named ones.
@@ -377,34 +507,33 @@ impl Settings {
     }
 }
 
-/// Parameter count in billions guessed from a model name (`Qwen2.5-7B-Instruct` -> 7,
-/// `gemma-3-270m` -> 0.27); `None` when the name has no such part.
-pub fn param_count_from_name(name: &str) -> Option<f64> {
-    let lower = name.to_ascii_lowercase();
-    let bytes = lower.as_bytes();
-    let mut best = None;
-    for (i, &c) in bytes.iter().enumerate() {
-        let scale = match c {
-            b'b' => 1.0,
-            b'm' => 0.001,
-            _ => continue,
+/// Config keys as flag names -> field names; one string where a list is expected becomes
+/// a list of one. Two keys naming one field (`prompt` and `prompt_style`) are an error.
+fn normalize_keys(value: serde_json::Value) -> Result<serde_json::Value, String> {
+    let serde_json::Value::Object(m) = value else {
+        return Ok(value);
+    };
+    let mut out = serde_json::Map::new();
+    for (k, v) in m {
+        let flat = k.replace('-', "_");
+        let field = KEY_ALIASES
+            .iter()
+            .find(|(a, _)| *a == flat)
+            .map_or(flat.as_str(), |(_, f)| f)
+            .to_string();
+        let v = match v {
+            serde_json::Value::String(_) | serde_json::Value::Number(_)
+                if LIST_FIELDS.contains(&field.as_str()) =>
+            {
+                serde_json::Value::Array(vec![v])
+            }
+            v => v,
         };
-        // The unit must end a token (`7b-`, `7b` at the end), not start a word (`7bit`).
-        if bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) {
-            continue;
-        }
-        let mut j = i;
-        while j > 0 && (bytes[j - 1].is_ascii_digit() || bytes[j - 1] == b'.') {
-            j -= 1;
-        }
-        if j == i || (j > 0 && bytes[j - 1].is_ascii_alphabetic() && bytes[j - 1] != b'x') {
-            continue;
-        }
-        if let Ok(v) = lower[j..i].parse::<f64>() {
-            best = Some(v * scale);
+        if out.insert(field.clone(), v).is_some() {
+            return Err(format!("`{k}` sets `{field}`, which another key already set"));
         }
     }
-    best
+    Ok(serde_json::Value::Object(out))
 }
 
 #[cfg(test)]
@@ -448,6 +577,12 @@ mod tests {
         b.concurrency = 3;
         b.endpoints = vec!["http://other:1".into()];
         assert!(a.result_changes(&b).is_empty());
+        assert!(a.resume_changes(&b).is_empty());
+        // Shards of one run differ in their slice; a resume may not.
+        b.shard = Some(Shard { index: 2, count: 4 });
+        assert!(a.result_changes(&b).is_empty());
+        assert_eq!(a.resume_changes(&b)[0].0, "shard");
+        b.shard = None;
         b.temperature = Some(0.7);
         b.lang = vec![Lang::Zh];
         let fields: Vec<_> = a.result_changes(&b).into_iter().map(|c| c.0).collect();
@@ -482,12 +617,4 @@ mod tests {
         assert_eq!(Settings::from_file(&m).unwrap(), http());
     }
 
-    #[test]
-    fn param_counts_from_names() {
-        assert_eq!(param_count_from_name("Qwen2.5-7B-Instruct"), Some(7.0));
-        assert_eq!(param_count_from_name("gemma-3-270m-Q4_K_M"), Some(0.27));
-        assert_eq!(param_count_from_name("Mixtral-8x7B"), Some(7.0));
-        assert_eq!(param_count_from_name("llama-3.1-70b"), Some(70.0));
-        assert_eq!(param_count_from_name("gpt-4o"), None);
-    }
 }

@@ -125,7 +125,7 @@ async fn shards_merged_equal_the_unsharded_run() {
     assert_eq!(a, b);
     let m = Manifest::read(&dir.path().join("merged/manifest.json")).unwrap();
     assert_eq!(m.settings.shard, None);
-    assert_eq!(m.selected_items, 300);
+    assert_eq!(m.info.selected_items, 300);
 
     // Shards of different runs do not merge.
     let mut other = base.clone();

@@ -1,13 +1,12 @@
-//! `eval` flags and their resolution into [`Settings`]: config file first, flags over it,
-//! then the no-endpoint default (embedded model, loglik, demo set).
+//! `eval` flags. Their resolution into settings (config file, flags, defaults that depend
+//! on other settings) is `anesbench_run::resolve`; this file only maps flags to overrides.
 
 use std::path::PathBuf;
 
 use anesbench_core::prompt::PromptStyle;
 use anesbench_core::{Lang, Level};
-use anesbench_run::settings::{ApiStyle, BackendKind, Mode, Settings};
-use anesbench_run::Shard;
-use anyhow::Context;
+use anesbench_run::settings::{ApiStyle, ChatTemplate, Mode};
+use anesbench_run::{Overrides, Resolved, Shard};
 
 #[derive(clap::Args, Debug, Default)]
 pub struct EvalArgs {
@@ -56,13 +55,23 @@ pub struct EvalArgs {
     /// minijinja prompt template file, overriding --prompt.
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
-    #[arg(long)]
+    /// Chat template: `model` (the server's, or the GGUF's for the embedded model) or
+    /// `none` (plain text) [default: model for chat generation; none in loglik mode and
+    /// with --api completions].
+    #[arg(long, value_name = "HOW")]
+    pub chat_template: Option<ChatTemplate>,
+    /// Sampling temperature [default: 0 (greedy) for one sample per item; required above 0
+    /// with --samples N>1].
+    #[arg(long, value_name = "T")]
     pub temperature: Option<f64>,
-    #[arg(long)]
+    /// Nucleus sampling threshold in (0, 1] [default: the server's].
+    #[arg(long, value_name = "P")]
     pub top_p: Option<f64>,
+    /// Most tokens generated per reply [default: 2048, sent with every generation request].
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
-    #[arg(long)]
+    /// Sampling seed; sample k of an item uses seed + k [default: none (the server's)].
+    #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// Stop sequence; repeat for several.
     #[arg(long, value_name = "TEXT")]
@@ -73,7 +82,7 @@ pub struct EvalArgs {
     /// Samples per item.
     #[arg(long, value_name = "N")]
     pub samples: Option<u32>,
-    /// Requests in flight at once (default 64).
+    /// Requests in flight at once [default: 64 over HTTP, 1 for the embedded model].
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
     /// Per-request timeout in seconds (default 600).
@@ -93,6 +102,11 @@ pub struct EvalArgs {
     /// into the same directory resumes too.
     #[arg(long, requires = "out")]
     pub resume: bool,
+    /// On resume, run again the finished samples whose prompt differs from the one that
+    /// would be sent now (an edited template, other prompt wording); without it such a
+    /// resume is refused.
+    #[arg(long)]
+    pub rerun_changed_prompts: bool,
     /// Progress display: `auto` (bar on a terminal), `plain`, `none`.
     #[arg(long, default_value = "auto", value_name = "HOW")]
     pub progress: String,
@@ -116,103 +130,40 @@ fn parse_mode(s: &str) -> Result<Mode, String> {
     }
 }
 
-/// Merge config file and flags into validated settings.
-pub fn resolve(a: &EvalArgs) -> anyhow::Result<Settings> {
-    let resume_manifest = match (&a.out, a.resume) {
-        (Some(out), true) => {
-            let m = out.join("manifest.json");
-            anyhow::ensure!(
-                m.exists(),
-                "`--resume`: {} holds no run (no manifest.json)",
-                out.display()
-            );
-            Some(m)
-        }
-        _ => None,
+/// Flags to overrides, then the library's resolution.
+pub fn resolve(a: &EvalArgs) -> anyhow::Result<Resolved> {
+    let o = Overrides {
+        config: a.config.clone(),
+        resume: a.resume.then(|| a.out.clone()).flatten(),
+        dataset: a.dataset.clone(),
+        lang: a.lang.clone(),
+        level: a.level.clone(),
+        limit: a.limit,
+        shard: a.shard,
+        endpoints: a.endpoints.clone(),
+        model: a.model.clone(),
+        api_key_env: a.api_key_env.clone(),
+        api: a.api,
+        gguf: a.gguf.clone(),
+        mode: a.mode,
+        prompt: a.prompt.clone(),
+        shots: a.shots,
+        template: a.template.clone(),
+        chat_template: a.chat_template,
+        temperature: a.temperature,
+        top_p: a.top_p,
+        max_tokens: a.max_tokens,
+        seed: a.seed,
+        stop: a.stop.clone(),
+        extra_body: a.extra_body.clone(),
+        samples: a.samples,
+        concurrency: a.concurrency,
+        timeout: a.timeout,
+        max_retries: a.max_retries,
+        out: a.out.clone(),
+        param_count: a.param_count,
     };
-    let (mut s, keys) = match a.config.as_ref().or(resume_manifest.as_ref()) {
-        Some(p) => Settings::from_file_with_keys(p)?,
-        None => (Settings::default(), Vec::new()),
-    };
-    let in_file = |k: &str| keys.iter().any(|x| x == k);
-    macro_rules! set {
-        ($field:ident) => {
-            if let Some(v) = a.$field.clone() {
-                s.$field = v.into();
-            }
-        };
-    }
-    set!(dataset);
-    set!(limit);
-    set!(shard);
-    set!(model);
-    set!(api_key_env);
-    set!(shots);
-    set!(template);
-    set!(temperature);
-    set!(top_p);
-    set!(max_tokens);
-    set!(seed);
-    set!(samples);
-    set!(concurrency);
-    set!(max_retries);
-    set!(out);
-    set!(param_count);
-    if let Some(v) = a.api {
-        s.api_style = v;
-    }
-    if let Some(v) = &a.prompt {
-        s.prompt_style = v.clone();
-    }
-    if let Some(v) = a.timeout {
-        s.timeout_secs = v;
-    }
-    if !a.lang.is_empty() {
-        s.lang = a.lang.clone();
-    }
-    if !a.level.is_empty() {
-        s.level = a.level.clone();
-    }
-    if !a.endpoints.is_empty() {
-        s.endpoints = a.endpoints.clone();
-    }
-    if !a.stop.is_empty() {
-        s.stop = a.stop.clone();
-    }
-    if let Some(j) = &a.extra_body {
-        let v: serde_json::Value =
-            serde_json::from_str(j).context("invalid `--extra-body`: not JSON")?;
-        match v {
-            serde_json::Value::Object(m) => s.extra_body = Some(m),
-            _ => anyhow::bail!("invalid `--extra-body`: must be a JSON object like '{{\"chat_template_kwargs\":{{}}}}'"),
-        }
-    }
-    if let Some(p) = &a.gguf {
-        s.model_path = Some(p.clone());
-    }
-    // Without a server, use the embedded model: loglik on the demo set unless told otherwise.
-    if s.endpoints.is_empty() {
-        s.backend = BackendKind::Embedded;
-        if s.model_path.is_none() && s.model.is_none() {
-            s.model_path = Some(anesbench_llama::default_model_path());
-        }
-        if a.mode.is_none() && !in_file("mode") {
-            s.mode = Mode::Loglik;
-        }
-    } else {
-        s.backend = BackendKind::Http;
-    }
-    if let Some(m) = a.mode {
-        s.mode = m;
-    }
-    // Loglik reads the letter right after the prompt, so a prompt that asks for step-by-step
-    // analysis first works against it (base models start reasoning, not answering). Unless the
-    // user or the config chose a prompt, loglik uses the direct-answer one.
-    if s.mode == Mode::Loglik && a.prompt.is_none() && !in_file("prompt_style") {
-        s.prompt_style = PromptStyle::Direct;
-    }
-    s.validate()?;
-    Ok(s)
+    Ok(anesbench_run::resolve(&o, anesbench_llama::default_model_path)?)
 }
 
 #[cfg(test)]
@@ -220,52 +171,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn no_endpoint_means_embedded_loglik_on_the_demo_set() {
-        let s = resolve(&EvalArgs::default()).unwrap();
-        assert_eq!(s.backend, BackendKind::Embedded);
-        assert_eq!(s.mode, Mode::Loglik);
-        assert_eq!(s.dataset, "demo");
-        assert_eq!(s.model_path, Some(anesbench_llama::default_model_path()));
-        assert_eq!(s.prompt_style, PromptStyle::Direct);
-        // A prompt the user chose wins.
-        let s = resolve(&EvalArgs {
-            prompt: Some(PromptStyle::Cot),
-            ..EvalArgs::default()
-        })
-        .unwrap();
-        assert_eq!((s.mode, s.prompt_style), (Mode::Loglik, PromptStyle::Cot));
-        // A mode the user chose wins.
-        let s = resolve(&EvalArgs {
+    fn flags_reach_the_resolver() {
+        let r = resolve(&EvalArgs {
+            temperature: Some(0.5),
             mode: Some(Mode::Generate),
+            chat_template: Some(ChatTemplate::None),
             ..EvalArgs::default()
         })
         .unwrap();
-        assert_eq!(s.mode, Mode::Generate);
-    }
-
-    #[test]
-    fn flags_override_the_config_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let cfg = dir.path().join("c.toml");
-        std::fs::write(&cfg, "dataset = \"x.json\"\nendpoints = [\"http://a:1\"]\ntemperature = 0.2\nconcurrency = 8\n").unwrap();
-        let a = EvalArgs {
-            config: Some(cfg),
-            temperature: Some(0.9),
-            ..EvalArgs::default()
-        };
-        let s = resolve(&a).unwrap();
+        assert_eq!(r.settings.temperature, Some(0.5));
+        assert_eq!(r.settings.chat_template, ChatTemplate::None);
         assert_eq!(
-            (s.temperature, s.concurrency, s.backend),
-            (Some(0.9), 8, BackendKind::Http)
+            r.settings.model_path,
+            Some(anesbench_llama::default_model_path())
         );
-        assert_eq!(s.mode, Mode::Generate);
-        let bad = EvalArgs {
-            extra_body: Some("[1]".into()),
-            ..EvalArgs::default()
-        };
-        assert!(resolve(&bad)
-            .unwrap_err()
-            .to_string()
-            .contains("--extra-body"));
     }
 }

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anesbench_backend::openai::{ApiStyle as WireStyle, OpenAiBackend, OpenAiConfig};
+use anesbench_backend::openai::{OpenAiBackend, OpenAiConfig};
 use anesbench_backend::Backend;
 use anesbench_llama::{resolve_model, EmbeddedBackend, LlamaConfig};
-use anesbench_run::settings::{ApiStyle, BackendKind, Settings};
+use anesbench_run::settings::{BackendKind, Settings};
 use anyhow::Context;
 
 /// Build and check the backend; fills `settings.model` when it was discovered.
@@ -26,10 +26,7 @@ pub async fn build(settings: &mut Settings) -> anyhow::Result<Arc<dyn Backend>> 
                 endpoints: settings.endpoints.clone(),
                 model: settings.model.clone(),
                 api_key,
-                style: match settings.api_style {
-                    ApiStyle::Chat => WireStyle::Chat,
-                    ApiStyle::Completions => WireStyle::Completions,
-                },
+                style: settings.api_style,
                 request_timeout: Duration::from_secs_f64(settings.timeout_secs),
                 ..OpenAiConfig::default()
             };

@@ -16,7 +16,11 @@ pub use args::EvalArgs;
 use crate::exit;
 
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let mut settings = args::resolve(&args)?;
+    let resolved = args::resolve(&args)?;
+    for w in &resolved.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut settings = resolved.settings;
     let progress = match args.progress.as_str() {
         "auto" => ProgressMode::Auto,
         "bar" => ProgressMode::Bar,
@@ -42,8 +46,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         let mut req = RunRequest::new(settings, dataset, backend, out);
         req.progress = progress;
         req.stop = Some(stop_signal());
+        req.rerun_changed_prompts = args.rerun_changed_prompts;
         let outcome = execute(req).await?;
         print!("{}", anesbench_run::table::render(&outcome.summary));
+        for w in &outcome.warnings {
+            if w.contains("--max-tokens") {
+                eprintln!("warning: {w}");
+            }
+        }
         if outcome.interrupted {
             eprintln!(
                 "interrupted: {} kept the samples finished so far (the summary above covers only those); run the same command again to resume",

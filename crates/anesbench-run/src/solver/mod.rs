@@ -1,0 +1,71 @@
+//! Solvers: how one item becomes model calls and candidate records. The runner schedules
+//! (item, candidate) jobs, retries and records; a solver only says what to ask and how to
+//! read the answer. Each strategy is one file here.
+//!
+//! - [`generate::Generate`]: free generation and answer extraction; one candidate per item
+//!   (`greedy` at temperature 0, `sampled` otherwise), or N for self-consistency, whose
+//!   per-item majority vote is derived from the records ([`anesbench_core::vote`]).
+//! - [`loglik::Loglik`]: option-letter log-probabilities; answer = the single best option
+//!   ([`anesbench_core::loglik`]).
+
+pub mod generate;
+pub mod loglik;
+
+use std::sync::Arc;
+
+use anesbench_backend::{Backend, BackendError};
+use anesbench_core::{Item, SampleRecord};
+
+use crate::request::PreparedPrompt;
+use crate::retry::{with_retries_gated, RetryNotice, RetryPolicy};
+use crate::settings::{Mode, Settings};
+
+/// What a solver may use to call the model.
+pub struct CallCtx<'a> {
+    pub backend: &'a dyn Backend,
+    pub retry: &'a RetryPolicy,
+    /// Where requests go, for timeout messages.
+    pub what: &'a str,
+    pub on_retry: &'a (dyn Fn(RetryNotice) + Send + Sync),
+    /// The backend's capacity ([`Backend::capacity`]): requests wait here, outside their
+    /// timeout, rather than inside the backend.
+    pub gate: Option<&'a tokio::sync::Semaphore>,
+}
+
+impl CallCtx<'_> {
+    /// One model call with the run's retries, timeout and capacity gate; returns the
+    /// outcome and the attempts made.
+    pub async fn call<T, F, Fut>(&self, f: F) -> (Result<T, BackendError>, u32)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, BackendError>>,
+    {
+        with_retries_gated(self.retry, self.what, self.gate, f, |n| (self.on_retry)(n)).await
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Solver: Send + Sync {
+    /// What the manifest calls it (`greedy`, `sampled`, `loglik`, `self-consistency:N`).
+    fn label(&self) -> String;
+    /// Candidate records per item (each is one line of `samples.jsonl`).
+    fn candidates_per_item(&self) -> u32;
+    /// Produce candidate `sample` of `item`: fill the response, answer, rule, tokens,
+    /// attempts and error of `rec` (which arrives with the item's fields set).
+    async fn candidate(
+        &self,
+        cx: &CallCtx<'_>,
+        item: &Item,
+        sample: u32,
+        prompt: &PreparedPrompt,
+        rec: &mut SampleRecord,
+    );
+}
+
+/// The solver the settings ask for.
+pub fn for_settings(s: &Settings) -> Arc<dyn Solver> {
+    match s.mode {
+        Mode::Loglik => Arc::new(loglik::Loglik),
+        Mode::Generate => Arc::new(generate::Generate::new(s)),
+    }
+}
