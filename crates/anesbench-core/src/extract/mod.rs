@@ -82,6 +82,19 @@ fn letter(index: usize) -> char {
     (b'A' + index.min(25) as u8) as char
 }
 
+/// Zero-based option index of an ASCII letter, either case (`'c' -> 2`); `None` for
+/// anything else. Case-insensitive patterns also match non-ASCII look-alikes (the Kelvin
+/// sign `\u{212A}` for `k`, `\u{17F}` for `s`), so letter arithmetic goes through here only.
+fn index(c: char) -> Option<usize> {
+    c.is_ascii_alphabetic()
+        .then(|| usize::from(c.to_ascii_uppercase() as u8 - b'A'))
+}
+
+/// The upper-case letter for `c` when it is one of the first `n` option letters.
+fn option_letter(c: char, n: usize) -> Option<char> {
+    index(c).filter(|&i| i < n).map(letter)
+}
+
 /// Extract the chosen option from `response`, given the item's option texts in letter
 /// order. `<think>` blocks are removed first; an unclosed one leaves only what preceded
 /// it, so a model that never finished thinking has no answer.
@@ -239,6 +252,35 @@ mod tests {
         );
         assert_eq!(Ending::from_finish_reason(Some("stop")), Ending::Finished);
         assert_eq!(Ending::from_finish_reason(None), Ending::Finished);
+    }
+
+    #[test]
+    fn kelvin_sign_and_long_s_are_no_letters() {
+        // `(?i)[a-z]` matches U+212A (Kelvin, folds to `k`) and U+017F (long s, `s`); with
+        // 26 options `k` and `s` are real letters, so only the arithmetic can go wrong.
+        let o: Vec<String> = (0..26).map(|i| format!("choice number {i}")).collect();
+        for text in [
+            "\u{212A}",
+            "\u{212A}.",
+            "(\u{212A})",
+            "\u{17F}",
+            "Answer: \u{212A}",
+            "\u{212A} is correct.",
+            "**\u{212A}**",
+            "The answer is \u{17F}.",
+            "Option \u{212A}: correct",
+        ] {
+            for ending in [Ending::Finished, Ending::Truncated] {
+                let e = extract_ended(Some(text), None, &o, ending);
+                assert_eq!(e.answer, None, "{text:?}");
+            }
+        }
+        assert_eq!(index('\u{212A}'), None);
+        assert_eq!(index('\u{17F}'), None);
+        assert_eq!(index('k'), Some(10));
+        assert_eq!(option_letter('k', 11), Some('K'));
+        assert_eq!(option_letter('k', 10), None);
+        assert_eq!(letter(10), 'K');
     }
 
     fn opts() -> Vec<String> {

@@ -254,10 +254,6 @@ fn is_cjk(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
 }
 
-fn index_of(c: char) -> usize {
-    (c.to_ascii_uppercase() as u8).wrapping_sub(b'A') as usize
-}
-
 fn sentence_ends_at(text: &str, end: usize) -> bool {
     let rest = text[end..].trim_start_matches([' ', '\t']);
     rest.is_empty()
@@ -304,13 +300,13 @@ pub fn find(text: &str, n_options: usize) -> Vec<Statement> {
             };
             // A letter past the item's letters at the start of a phrase is more often a
             // label of something else ("Q: is this right?") than an answer: skip it.
-            if index_of(letter) >= n_options {
+            let Some(letter) = super::option_letter(letter, n_options) else {
                 continue;
-            }
+            };
             let named = if caps.name("second").is_some() || listed {
                 Named::Several
             } else {
-                Named::Letter(letter.to_ascii_uppercase())
+                Named::Letter(letter)
             };
             // A negation inside the phrase ("A: this is not correct"), after it
             // ("C正确吗", "C is correct only if") or before it.

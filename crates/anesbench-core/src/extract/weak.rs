@@ -73,8 +73,7 @@ pub fn first_line_letter(plain: &str, options: &[String]) -> Option<char> {
 fn letter_line(line: &str, options: &[String]) -> Option<char> {
     let caps = LETTER_LINE.captures(line.trim())?;
     let c = caps.get(1)?.as_str().chars().next()?;
-    let index = (c.to_ascii_uppercase() as u8 - b'A') as usize;
-    let option = options.get(index)?;
+    let option = options.get(super::index(c)?)?;
     let full_stop = caps.get(2).is_some_and(|m| m.as_str() == "。");
     if let Some(text) = caps
         .get(3)
@@ -107,7 +106,7 @@ pub fn bold_letter(folded: &str, n_options: usize) -> Option<char> {
         .collect();
     found.dedup();
     match found.as_slice() {
-        [c] if ((*c as u8 - b'A') as usize) < n_options => Some(*c),
+        [c] => super::option_letter(*c, n_options),
         _ => None,
     }
 }
@@ -138,13 +137,12 @@ pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
     }
     // "Epinephrine (C)": the text and its own letter.
     if let Some(caps) = TEXT_THEN_LETTER.captures(&whole) {
-        let letter = caps[2].to_ascii_uppercase().chars().next().unwrap_or(' ');
-        let index = (letter as u8).wrapping_sub(b'A') as usize;
-        if wanted
+        let index = caps[2].chars().next().and_then(super::index);
+        if let Some((i, _)) = wanted
             .iter()
-            .any(|(i, o)| *i == index && *o == caps[1].trim())
+            .find(|(i, o)| Some(*i) == index && *o == caps[1].trim())
         {
-            return Some(TextMatch::One(letter));
+            return Some(TextMatch::One(super::letter(*i)));
         }
     }
     let line = for_compare(last_sentence(plain));
