@@ -116,7 +116,8 @@ pub enum Ending {
     /// fell, not a conclusion, so only answer statements count. Rules that read the last line
     /// or the last sentence (`final_line_letter`, `bold_letter`, `option_text`) are skipped:
     /// a base model echoing the option list would otherwise "answer" with whichever option
-    /// line the cut landed on.
+    /// line the cut landed on. The separate reasoning is not read at all: a trace cut at
+    /// the limit has no conclusion, whatever its last paragraph says.
     Truncated,
 }
 
@@ -181,7 +182,9 @@ pub fn extract_with_reasoning(
 }
 
 /// [`extract_with_reasoning`] for a generation that ended as `ending` says: a truncated
-/// response is read for answer statements only (see [`Ending::Truncated`]).
+/// response is read for answer statements only (see [`Ending::Truncated`]), and a
+/// truncated generation never answers from its reasoning (`reasoning_final` needs a
+/// generation that finished).
 pub fn extract_ended(
     response: Option<&str>,
     reasoning: Option<&str>,
@@ -191,6 +194,11 @@ pub fn extract_ended(
     let split = split_think_full(response.unwrap_or(""));
     let found = extract_text_as(&split.rest, options, ending);
     if found.answer.is_some() || !split.rest.trim().is_empty() {
+        return found;
+    }
+    // A trace cut at the token limit stopped wherever the cut fell: even a final statement
+    // in its last paragraph was no conclusion yet (the model may have gone on to weigh it).
+    if ending == Ending::Truncated {
         return found;
     }
     let Some(reasoning) = reasoning.filter(|r| !r.trim().is_empty()) else {
@@ -302,6 +310,33 @@ mod tests {
             let e = extract(text, &opts());
             assert!(RULES.contains(&e.rule.as_str()), "{} not in RULES", e.rule);
         }
+    }
+
+    #[test]
+    fn a_truncated_reasoning_trace_yields_no_answer() {
+        let o = opts();
+        let trace = "Propofol drops the pressure.\n\nFinal answer: B";
+        let done = extract_ended(None, Some(trace), &o, Ending::Finished);
+        assert_eq!(
+            (done.answer, done.rule.as_str()),
+            (Some('B'), "reasoning_final")
+        );
+        for response in [None, Some(""), Some("<think>Final answer: B")] {
+            let cut = extract_ended(response, Some(trace), &o, Ending::Truncated);
+            assert_eq!(
+                (cut.answer, cut.rule.as_str()),
+                (None, NO_ANSWER),
+                "{response:?}"
+            );
+        }
+        // An answer statement in the visible part still counts when cut.
+        let cut = extract_ended(
+            Some("Answer: C\n\nEtomidate is"),
+            Some(trace),
+            &o,
+            Ending::Truncated,
+        );
+        assert_eq!(cut.answer, Some('C'));
     }
 
     #[test]
