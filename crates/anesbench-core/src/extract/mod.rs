@@ -48,6 +48,7 @@ pub const RULES: &[&str] = &[
     "first_line_letter",
     "bold_letter",
     "option_text",
+    "paren_letter",
     "reasoning_final",
     NO_ANSWER,
     AMBIGUOUS,

@@ -32,7 +32,7 @@ static NEGATION_AFTER_TEXT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 static NEGATION_BEFORE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:(?-u:\b)not|(?-u:\b)no|n't|(?-u:\b)never|(?-u:\b)avoid|(?-u:\b)rather\s+than|(?-u:\b)instead\s+of|(?-u:\b)except|不是|不选|不用|避免|排除|而非|非)(?:\s+[a-z]+){0,2}\s*$")
+    Regex::new(r"(?i)(?:(?-u:\b)not|(?-u:\b)no|n't|(?-u:\b)never|(?-u:\b)avoid|(?-u:\b)rather\s+than|(?-u:\b)instead\s+of|(?-u:\b)except|(?-u:\b)over|(?-u:\b)than|不是|不选|不用|避免|排除|而非|非)(?:\s+[a-z]+){0,2}\s*$")
         .expect("valid regex")
 });
 
@@ -144,6 +144,10 @@ pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
         {
             return Some(TextMatch::One(super::letter(*i)));
         }
+    }
+    // A last line that is an option of a list ("B. Give oxygen") restates the list.
+    if last_line(plain).is_some_and(|(_, l)| LIST_LINE.is_match(l.trim())) {
+        return None;
     }
     let line = for_compare(last_sentence(plain));
     if !ANSWER_CUE.is_match(&line) {
