@@ -38,6 +38,10 @@ pub struct Statement {
     /// share it.
     pub end: usize,
     pub strength: u8,
+    /// The phrase states an answer ([`ANSWER`] or stronger) by itself, before any
+    /// conclusion marker around it counted: "C is correct" after "Therefore" is
+    /// [`CONCLUSIVE`] but states no answer.
+    pub states_answer: bool,
     pub rule: &'static str,
     pub named: Named,
 }
@@ -441,6 +445,7 @@ fn push_checked(
     rule: &'static str,
     named: Named,
 ) {
+    let states_answer = strength >= ANSWER;
     let strength = if strength < CONCLUSIVE && context::conclusive(text, pos) {
         CONCLUSIVE
     } else {
@@ -450,6 +455,7 @@ fn push_checked(
         pos,
         end,
         strength,
+        states_answer,
         rule,
         named,
     });
