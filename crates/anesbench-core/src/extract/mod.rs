@@ -2,7 +2,9 @@
 //! fired.
 //!
 //! Order of work: `<think>` blocks are removed ([`split_think`]); the rest is folded
-//! (full-width letters, `\text{}`) and stripped of markdown; answer statements are found
+//! (full-width letters, `\text{}`) and stripped of markdown; in a reply that numbers the
+//! options itself (`1. Propofol ... 3. Etomidate`) "option 3" reads as C ([`numbered`]);
+//! answer statements are found
 //! and ranked ([`statements`] explains the strengths, [`decide`] the rule for
 //! disagreement); only when there is none do weak clues count (a last line that is just a
 //! letter, a first line that is just a letter, a bold letter on the last line, one
@@ -12,6 +14,7 @@
 mod context;
 mod decide;
 mod normalize;
+mod numbered;
 mod statements;
 mod think;
 mod token;
@@ -139,6 +142,7 @@ fn extract_text_as(text: &str, options: &[String], ending: Ending) -> Extraction
     }
     let folded = normalize::fold(text);
     let plain = normalize::plain(&folded);
+    let plain = numbered::letters_for_numbers(&plain, &options[..n]);
     if let Some(found) = decide::decide(&statements::find(&plain, n), &plain) {
         return found;
     }
