@@ -36,6 +36,11 @@ static NEGATION_BEFORE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+static REASON: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u:\b)(?:because|since|as|which|given|due\s+to|owing\s+to|whereas|while)(?-u:\b)|因为|由于")
+        .expect("valid regex")
+});
+
 fn last_line(text: &str) -> Option<(usize, &str)> {
     let lines: Vec<&str> = text.lines().collect();
     let i = lines.iter().rposition(|l| !l.trim().is_empty())?;
@@ -166,8 +171,12 @@ pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
                 continue;
             }
             taken.push((s, e));
-            let negated = NEGATION_BEFORE_TEXT.is_match(&line[..s])
-                || NEGATION_AFTER_TEXT.is_match(&line[e..]);
+            // A reason after the text ("etomidate, because it does not drop the pressure")
+            // speaks of its effects: a negation there does not reject it.
+            let after = &line[e..];
+            let after = REASON.find(after).map_or(after, |m| &after[..m.start()]);
+            let negated =
+                NEGATION_BEFORE_TEXT.is_match(&line[..s]) || NEGATION_AFTER_TEXT.is_match(after);
             if !negated && !hits.contains(i) {
                 hits.push(*i);
             }
