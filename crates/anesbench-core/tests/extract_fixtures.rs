@@ -1,6 +1,6 @@
 //! Runs every case of `fixtures/extract_cases.jsonl` (one JSON object per line: options,
-//! response, expected letter or null, note, and optionally `finish_reason`) and prints
-//! every failure before failing.
+//! response, expected letter or null, note, and optionally `finish_reason` and the server's
+//! separate `reasoning`) and prints every failure before failing.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +14,8 @@ struct Case {
     note: String,
     #[serde(default)]
     finish_reason: Option<String>,
+    #[serde(default)]
+    reasoning: Option<String>,
 }
 
 fn cases() -> Vec<(usize, Case)> {
@@ -54,7 +56,12 @@ fn every_fixture_case_extracts_as_expected() {
     for (line, case) in &cases {
         let options: Vec<String> = case.options.values().cloned().collect();
         let ending = Ending::from_finish_reason(case.finish_reason.as_deref());
-        let got = extract_ended(Some(&case.response), None, &options, ending);
+        let got = extract_ended(
+            Some(&case.response),
+            case.reasoning.as_deref(),
+            &options,
+            ending,
+        );
         assert!(
             RULES.contains(&got.rule.as_str()),
             "line {line}: rule {} is not listed in RULES",

@@ -1,7 +1,9 @@
 //! Property tests: extraction never panics, and only ever answers with one of the item's
 //! letters.
 
-use anesbench_core::extract::{extract, extract_with_reasoning, split_think};
+use anesbench_core::extract::{
+    extract, extract_ended, extract_with_reasoning, split_think, Ending, Extraction,
+};
 use proptest::prelude::*;
 
 fn options() -> impl Strategy<Value = Vec<String>> {
@@ -28,26 +30,91 @@ fn answerish() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
 }
 
+/// Fragments that reach the letter rules with characters that case-insensitive patterns
+/// take for letters: the Kelvin sign (U+212A, `k`), the long s (U+017F, `s`), and
+/// full-width, accented and other non-ASCII letters.
+fn unicode_answerish() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("answer is ".to_string()),
+        Just("Answer: ".to_string()),
+        Just("Final answer: ".to_string()),
+        Just("Option ".to_string()),
+        Just(" is correct".to_string()),
+        Just("答案".to_string()),
+        Just("答案：".to_string()),
+        Just("选项".to_string()),
+        Just("正确".to_string()),
+        Just("【答案】".to_string()),
+        Just("**".to_string()),
+        Just("\\boxed{".to_string()),
+        Just("\u{212A}".to_string()),
+        Just("\u{17F}".to_string()),
+        Just("\u{130}".to_string()),
+        Just("\u{131}".to_string()),
+        Just("Ｋ".to_string()),
+        Just("ß".to_string()),
+        Just("(option ".to_string()),
+        Just(". ".to_string()),
+        Just("\n".to_string()),
+        Just("\n\n".to_string()),
+        "[A-Za-z]",
+        "[0-9]",
+        "[().:：、【】 ]",
+        "\\PC{0,4}",
+        any::<char>().prop_map(String::from),
+    ];
+    prop::collection::vec(piece, 0..20).prop_map(|v| v.concat())
+}
+
+fn in_range(e: &Extraction, n: usize) -> bool {
+    e.answer
+        .is_none_or(|c| ('A'..='Z').take(n.min(26)).any(|l| l == c))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
     fn arbitrary_text_never_panics_and_stays_in_range(text in ".{0,300}", opts in options()) {
         let e = extract(&text, &opts);
-        if let Some(c) = e.answer {
-            prop_assert!(((c as u8).wrapping_sub(b'A') as usize) < opts.len(), "{c} with {} options", opts.len());
-        }
+        prop_assert!(in_range(&e, opts.len()), "{:?} with {} options", e.answer, opts.len());
     }
 
     #[test]
     fn answer_like_text_stays_in_range(text in answerish(), reasoning in answerish(), opts in options()) {
         for e in [extract(&text, &opts), extract_with_reasoning(Some(&text), Some(&reasoning), &opts)] {
-            if let Some(c) = e.answer {
-                prop_assert!(((c as u8).wrapping_sub(b'A') as usize) < opts.len(), "{c} with {} options", opts.len());
+            if e.answer.is_some() {
+                prop_assert!(in_range(&e, opts.len()), "{:?} with {} options", e.answer, opts.len());
             } else {
                 prop_assert!(e.rule == "no_answer" || e.rule == "ambiguous", "rule {}", e.rule);
             }
         }
         let _ = split_think(&text);
+    }
+
+    /// Letter arithmetic on user text must not overflow in a debug build (this test runs
+    /// unoptimised): every rule sees the Kelvin sign, the long s and other look-alikes.
+    #[test]
+    fn arbitrary_unicode_never_panics(
+        text in unicode_answerish(),
+        reasoning in unicode_answerish(),
+        opts in options(),
+    ) {
+        for ending in [Ending::Finished, Ending::Truncated] {
+            for e in [
+                extract(&text, &opts),
+                extract_ended(Some(&text), Some(&reasoning), &opts, ending),
+                extract_ended(None, Some(&text), &opts, ending),
+            ] {
+                prop_assert!(in_range(&e, opts.len()), "{:?} with {} options", e.answer, opts.len());
+            }
+        }
+    }
+
+    /// Arbitrary Unicode (any scalar value), one character option texts included.
+    #[test]
+    fn any_unicode_never_panics(text in any::<String>(), opts in prop::collection::vec(any::<String>(), 0..6)) {
+        let e = extract(&text, &opts);
+        prop_assert!(in_range(&e, opts.len()), "{:?} with {} options", e.answer, opts.len());
     }
 }

@@ -47,7 +47,7 @@ static CONCLUSION: LazyLock<Regex> = LazyLock::new(|| {
 
 static CORRECTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?-u:\b)(?:wait|actually|on\s+second\s+thought|correction|re-?consider\w*|re-?evaluat\w*|upon\s+reflection|i\s+was\s+wrong|my\s+mistake)(?-u:\b)|更正|纠正|重新考虑|重新分析|重新审视|实际上",
+        r"(?i)(?-u:\b)(?:wait|actually|on\s+second\s+thought|correction|re-?consider\w*|re-?evaluat\w*|(?:up)?on\s+(?:further\s+)?reflection|i\s+was\s+wrong|i\s+made\s+a\s+mistake|my\s+mistake|scratch\s+that|no,\s+it'?s)(?-u:\b)|更正|纠正|重新考虑|重新分析|重新审视|实际上",
     )
     .expect("valid regex")
 });

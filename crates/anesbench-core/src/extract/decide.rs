@@ -10,13 +10,59 @@
 //! the model meant — unless the model corrected itself: when a correction marker
 //! ("wait", "actually", "on second thought", "重新考虑", "更正") stands between the last
 //! disagreeing statement and the final one, the final one wins ("Answer: B ... Wait, let me
-//! reconsider ... Answer: C" is C).
+//! reconsider ... Answer: C" is C). Strength ranks only agreeing statements: when two
+//! statements that each state an answer ("Final answer: B", "the answer is C", not a mere
+//! "C is correct") disagree and no correction stands between them, the reply has no answer
+//! whichever is stronger.
 
 use super::context;
 use super::statements::{Named, Statement};
 use super::Extraction;
 
 pub fn decide(statements: &[Statement], text: &str) -> Option<Extraction> {
+    let found = by_strength(statements, text)?;
+    let Some(c) = found.answer else {
+        return Some(found);
+    };
+    Some(unretracted_conflict(statements, text, c).unwrap_or(found))
+}
+
+/// A reply that states two different answers and takes neither back has no answer, even
+/// when one statement is stronger ("Final answer: B ... the answer is C"). Weaker
+/// statements that merely evaluate ("C is correct") do not count as answers here. A
+/// correction marker between them ("Answer: B. Wait, no, actually the answer is C")
+/// makes the later one the answer.
+fn unretracted_conflict(statements: &[Statement], text: &str, c: char) -> Option<Extraction> {
+    let top = statements.iter().map(|s| s.strength).max()?;
+    let answers: Vec<&Statement> = statements
+        .iter()
+        .filter(|s| (s.states_answer || s.strength == top) && s.named != Named::OutOfRange)
+        .collect();
+    let conflict = |s: &&Statement| s.named != Named::Letter(c);
+    if !answers.iter().any(conflict) {
+        return None;
+    }
+    // Walk in text order: a statement that disagrees with the one before it replaces it
+    // when a correction stands between them, and otherwise leaves the reply undecided.
+    let mut current = answers[0];
+    for s in &answers[1..] {
+        if s.named == current.named {
+            current = s;
+            continue;
+        }
+        if context::corrects(&text[current.end.min(s.pos)..s.pos]) {
+            current = s;
+        } else {
+            return Some(Extraction::none(super::AMBIGUOUS));
+        }
+    }
+    Some(match current.named {
+        Named::Letter(l) => Extraction::found(l, current.rule),
+        _ => Extraction::none(super::AMBIGUOUS),
+    })
+}
+
+fn by_strength(statements: &[Statement], text: &str) -> Option<Extraction> {
     let top = statements.iter().map(|s| s.strength).max()?;
     let deciding: Vec<&Statement> = statements.iter().filter(|s| s.strength == top).collect();
     let last = deciding.last()?;

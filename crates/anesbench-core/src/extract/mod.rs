@@ -2,7 +2,9 @@
 //! fired.
 //!
 //! Order of work: `<think>` blocks are removed ([`split_think`]); the rest is folded
-//! (full-width letters, `\text{}`) and stripped of markdown; answer statements are found
+//! (full-width letters, `\text{}`) and stripped of markdown; in a reply that numbers the
+//! options itself (`1. Propofol ... 3. Etomidate`) "option 3" reads as C ([`numbered`]);
+//! answer statements are found
 //! and ranked ([`statements`] explains the strengths, [`decide`] the rule for
 //! disagreement); only when there is none do weak clues count (a last line that is just a
 //! letter, a first line that is just a letter, a bold letter on the last line, one
@@ -12,6 +14,7 @@
 mod context;
 mod decide;
 mod normalize;
+mod numbered;
 mod statements;
 mod think;
 mod token;
@@ -48,6 +51,7 @@ pub const RULES: &[&str] = &[
     "first_line_letter",
     "bold_letter",
     "option_text",
+    "paren_letter",
     "reasoning_final",
     NO_ANSWER,
     AMBIGUOUS,
@@ -82,6 +86,19 @@ fn letter(index: usize) -> char {
     (b'A' + index.min(25) as u8) as char
 }
 
+/// Zero-based option index of an ASCII letter, either case (`'c' -> 2`); `None` for
+/// anything else. Case-insensitive patterns also match non-ASCII look-alikes (the Kelvin
+/// sign `\u{212A}` for `k`, `\u{17F}` for `s`), so letter arithmetic goes through here only.
+fn index(c: char) -> Option<usize> {
+    c.is_ascii_alphabetic()
+        .then(|| usize::from(c.to_ascii_uppercase() as u8 - b'A'))
+}
+
+/// The upper-case letter for `c` when it is one of the first `n` option letters.
+fn option_letter(c: char, n: usize) -> Option<char> {
+    index(c).filter(|&i| i < n).map(letter)
+}
+
 /// Extract the chosen option from `response`, given the item's option texts in letter
 /// order. `<think>` blocks are removed first; an unclosed one leaves only what preceded
 /// it, so a model that never finished thinking has no answer.
@@ -103,7 +120,8 @@ pub enum Ending {
     /// fell, not a conclusion, so only answer statements count. Rules that read the last line
     /// or the last sentence (`final_line_letter`, `bold_letter`, `option_text`) are skipped:
     /// a base model echoing the option list would otherwise "answer" with whichever option
-    /// line the cut landed on.
+    /// line the cut landed on. The separate reasoning is not read at all: a trace cut at
+    /// the limit has no conclusion, whatever its last paragraph says.
     Truncated,
 }
 
@@ -124,6 +142,7 @@ fn extract_text_as(text: &str, options: &[String], ending: Ending) -> Extraction
     }
     let folded = normalize::fold(text);
     let plain = normalize::plain(&folded);
+    let plain = numbered::letters_for_numbers(&plain, &options[..n]);
     if let Some(found) = decide::decide(&statements::find(&plain, n), &plain) {
         return found;
     }
@@ -168,7 +187,9 @@ pub fn extract_with_reasoning(
 }
 
 /// [`extract_with_reasoning`] for a generation that ended as `ending` says: a truncated
-/// response is read for answer statements only (see [`Ending::Truncated`]).
+/// response is read for answer statements only (see [`Ending::Truncated`]), and a
+/// truncated generation never answers from its reasoning (`reasoning_final` needs a
+/// generation that finished).
 pub fn extract_ended(
     response: Option<&str>,
     reasoning: Option<&str>,
@@ -178,6 +199,11 @@ pub fn extract_ended(
     let split = split_think_full(response.unwrap_or(""));
     let found = extract_text_as(&split.rest, options, ending);
     if found.answer.is_some() || !split.rest.trim().is_empty() {
+        return found;
+    }
+    // A trace cut at the token limit stopped wherever the cut fell: even a final statement
+    // in its last paragraph was no conclusion yet (the model may have gone on to weigh it).
+    if ending == Ending::Truncated {
         return found;
     }
     let Some(reasoning) = reasoning.filter(|r| !r.trim().is_empty()) else {
@@ -241,6 +267,35 @@ mod tests {
         assert_eq!(Ending::from_finish_reason(None), Ending::Finished);
     }
 
+    #[test]
+    fn kelvin_sign_and_long_s_are_no_letters() {
+        // `(?i)[a-z]` matches U+212A (Kelvin, folds to `k`) and U+017F (long s, `s`); with
+        // 26 options `k` and `s` are real letters, so only the arithmetic can go wrong.
+        let o: Vec<String> = (0..26).map(|i| format!("choice number {i}")).collect();
+        for text in [
+            "\u{212A}",
+            "\u{212A}.",
+            "(\u{212A})",
+            "\u{17F}",
+            "Answer: \u{212A}",
+            "\u{212A} is correct.",
+            "**\u{212A}**",
+            "The answer is \u{17F}.",
+            "Option \u{212A}: correct",
+        ] {
+            for ending in [Ending::Finished, Ending::Truncated] {
+                let e = extract_ended(Some(text), None, &o, ending);
+                assert_eq!(e.answer, None, "{text:?}");
+            }
+        }
+        assert_eq!(index('\u{212A}'), None);
+        assert_eq!(index('\u{17F}'), None);
+        assert_eq!(index('k'), Some(10));
+        assert_eq!(option_letter('k', 11), Some('K'));
+        assert_eq!(option_letter('k', 10), None);
+        assert_eq!(letter(10), 'K');
+    }
+
     fn opts() -> Vec<String> {
         ["Propofol", "Ketamine", "Etomidate", "Midazolam"]
             .iter()
@@ -260,6 +315,33 @@ mod tests {
             let e = extract(text, &opts());
             assert!(RULES.contains(&e.rule.as_str()), "{} not in RULES", e.rule);
         }
+    }
+
+    #[test]
+    fn a_truncated_reasoning_trace_yields_no_answer() {
+        let o = opts();
+        let trace = "Propofol drops the pressure.\n\nFinal answer: B";
+        let done = extract_ended(None, Some(trace), &o, Ending::Finished);
+        assert_eq!(
+            (done.answer, done.rule.as_str()),
+            (Some('B'), "reasoning_final")
+        );
+        for response in [None, Some(""), Some("<think>Final answer: B")] {
+            let cut = extract_ended(response, Some(trace), &o, Ending::Truncated);
+            assert_eq!(
+                (cut.answer, cut.rule.as_str()),
+                (None, NO_ANSWER),
+                "{response:?}"
+            );
+        }
+        // An answer statement in the visible part still counts when cut.
+        let cut = extract_ended(
+            Some("Answer: C\n\nEtomidate is"),
+            Some(trace),
+            &o,
+            Ending::Truncated,
+        );
+        assert_eq!(cut.answer, Some('C'));
     }
 
     #[test]

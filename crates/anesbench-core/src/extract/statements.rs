@@ -4,7 +4,9 @@
 //! [`FINAL`] (`\boxed{}`, JSON, "Final answer", an `Answer:` label, "最终答案"),
 //! [`CONCLUSIVE`] (any statement in a sentence with a conclusion or correction marker:
 //! "Therefore, ...", "故选C"), [`ANSWER`] ("the answer is C", "答案是C", "I choose C"),
-//! [`EVAL`] ("C is correct", "C正确").
+//! [`EVAL`] ("C is correct", "C正确"). Phrases with free words in them ("the most appropriate
+//! next step is C", "the best choice is the sympathomimetic agent (option B)") count only
+//! when the letter ends the sentence and nothing in the phrase negates or contrasts.
 
 use std::sync::LazyLock;
 
@@ -36,6 +38,10 @@ pub struct Statement {
     /// share it.
     pub end: usize,
     pub strength: u8,
+    /// The phrase states an answer ([`ANSWER`] or stronger) by itself, before any
+    /// conclusion marker around it counted: "C is correct" after "Therefore" is
+    /// [`CONCLUSIVE`] but states no answer.
+    pub states_answer: bool,
     pub rule: &'static str,
     pub named: Named,
 }
@@ -49,6 +55,9 @@ struct LeadIn {
     newlines: bool,
     /// The letter must end its sentence ("Therefore, C." but not "So A patient ...").
     ends_sentence: bool,
+    /// The phrase spans free words ("the best agent here is ketamine (option B)"): it
+    /// must hold no negation or contrast ("not", "rather than", "over").
+    clean: bool,
 }
 
 /// A phrase that starts with the letter ("C is correct"); group 1 is the letter, group
@@ -73,6 +82,15 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
         re: re(p),
         newlines,
         ends_sentence,
+        clean: false,
+    };
+    let free = |rule, p: &str| LeadIn {
+        rule,
+        strength: ANSWER,
+        re: re(p),
+        newlines: false,
+        ends_sentence: true,
+        clean: true,
     };
     vec![
         l("boxed", FINAL, r"\\(?:boxed|fbox)\s*\{", false, false),
@@ -109,6 +127,29 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
             FINAL,
             r"(?m)^[ \t>\-]*(?:正确)?答案?[ \t]*(?::|\n)\s*",
             true,
+            false,
+        ),
+        // "【答案】B", "【正确答案】：B", "[Answer] B".
+        l(
+            "zh_label",
+            FINAL,
+            r"(?i)[【\[]\s*(?:正确|最终|参考)?答案?\s*[】\]][ \t]*:?\s*|[【\[]\s*(?:correct\s+|final\s+)?answer\s*[】\]][ \t]*:?\s*",
+            true,
+            false,
+        ),
+        // "The answer is not B but C", "答案不是B，而是C": the letter after "but" is read.
+        l(
+            "answer_is",
+            ANSWER,
+            r"(?i)(?-u:\b)(?:answer|choice|option)(?-u:\b)[ \t]+(?:is|would\s+be|should\s+be|must\s+be)\s+not\s+(?:option\s+)?[(\[]?[A-Z][)\]]?\s*,?\s*but\s+(?:rather\s+|instead\s+)?",
+            false,
+            false,
+        ),
+        l(
+            "zh_answer",
+            ANSWER,
+            r"答案\s*(?:应该?|应当)?\s*(?:不是|并非|不为)\s*[A-Z]\s*[,;]?\s*(?:而是|而为|应是|是)\s*",
+            false,
             false,
         ),
         l(
@@ -190,6 +231,16 @@ static LEAD_INS: LazyLock<Vec<LeadIn>> = LazyLock::new(|| {
             false,
         ),
         l("zh_choose", ANSWER, r"选择?\s*", false, false),
+        // "The most appropriate next step is C.", "The drug of choice here is B."
+        free(
+            "best_option",
+            r"(?i)(?:(?-u:\b)(?:correct|right|best|appropriate|preferred|ideal|optimal|safest|first-line|(?:most|least)[ \t]+[a-z]+)(?:[ \t]+[a-z][a-z'-]*){1,6}?|(?-u:\b)(?:drug|agent|treatment|management|test|investigation)[ \t]+of[ \t]+choice(?:[ \t]+[a-z][a-z'-]*){0,4}?)[ \t]+(?:is|would[ \t]+be|should[ \t]+be|will[ \t]+be|remains)[ \t]*:?[ \t]*",
+        ),
+        // "... the best choice is the sympathomimetic agent (option B)."
+        free(
+            "paren_letter",
+            r"(?i)(?-u:\b)(?:answer|correct|right|best|appropriate|preferred|ideal|optimal|safest|indicated|recommended|of[ \t]+choice|first-line|most[ \t]+[a-z]+)(?-u:\b)[^.!?;\n()]{0,100}?[ \t]\(",
+        ),
         l(
             "conclusion_letter",
             CONCLUSIVE,
@@ -247,15 +298,17 @@ static LETTER_FIRST: LazyLock<Vec<LetterFirst>> = LazyLock::new(|| {
     ]
 });
 
+static SPAN_NEGATION: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?-u:\b)(?:not|no|never|avoid\w*|rather\s+than|instead\s+of|unlike|except|excluding|over|versus|vs)(?-u:\b)|n't|不|非",
+    )
+});
+
 static INNER_NEGATION: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)(?-u:\b)(?:not|no|never|hardly)(?-u:\b)|n't|不|非|未"));
 
 fn is_cjk(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
-}
-
-fn index_of(c: char) -> usize {
-    (c.to_ascii_uppercase() as u8).wrapping_sub(b'A') as usize
 }
 
 fn sentence_ends_at(text: &str, end: usize) -> bool {
@@ -278,6 +331,9 @@ pub fn find(text: &str, n_options: usize) -> Vec<Statement> {
             };
             let (named, end) = named;
             if p.ends_sentence && !sentence_ends_at(text, end) {
+                continue;
+            }
+            if p.clean && SPAN_NEGATION.is_match(m.as_str()) {
                 continue;
             }
             push(&mut out, text, m.start(), end, p.strength, p.rule, named);
@@ -304,13 +360,13 @@ pub fn find(text: &str, n_options: usize) -> Vec<Statement> {
             };
             // A letter past the item's letters at the start of a phrase is more often a
             // label of something else ("Q: is this right?") than an answer: skip it.
-            if index_of(letter) >= n_options {
+            let Some(letter) = super::option_letter(letter, n_options) else {
                 continue;
-            }
+            };
             let named = if caps.name("second").is_some() || listed {
                 Named::Several
             } else {
-                Named::Letter(letter.to_ascii_uppercase())
+                Named::Letter(letter)
             };
             // A negation inside the phrase ("A: this is not correct"), after it
             // ("C正确吗", "C is correct only if") or before it.
@@ -389,6 +445,7 @@ fn push_checked(
     rule: &'static str,
     named: Named,
 ) {
+    let states_answer = strength >= ANSWER;
     let strength = if strength < CONCLUSIVE && context::conclusive(text, pos) {
         CONCLUSIVE
     } else {
@@ -398,6 +455,7 @@ fn push_checked(
         pos,
         end,
         strength,
+        states_answer,
         rule,
         named,
     });

@@ -95,22 +95,18 @@ pub fn read(text: &str, start: usize, n_options: usize, newlines: bool) -> Token
                 return Token::Nothing;
             }
             let end = skip_set(text, after, CLOSERS);
-            let index = (c.to_ascii_uppercase() as u8 - b'A') as usize;
-            if index >= n_options {
+            let Some(letter) = super::option_letter(c, n_options) else {
                 return Token::OutOfRange { end };
-            }
+            };
             if another_follows(text, end, n_options) {
                 return Token::Several { end };
             }
-            Token::Letter {
-                letter: c.to_ascii_uppercase(),
-                end,
-            }
+            Token::Letter { letter, end }
         }
         2..=4
-            if run
-                .chars()
-                .all(|c| c.is_ascii_uppercase() && ((c as u8 - b'A') as usize) < n_options) =>
+            if run.chars().all(|c| {
+                c.is_ascii_uppercase() && super::option_letter(c, n_options).is_some()
+            }) =>
         {
             let mut seen: Vec<char> = run.chars().collect();
             seen.dedup();
@@ -146,7 +142,7 @@ fn another_follows(text: &str, i: usize, n_options: usize) -> bool {
         return false;
     }
     let c = run.chars().next().unwrap_or(' ');
-    if !c.is_ascii_uppercase() || (c as u8 - b'A') as usize >= n_options {
+    if !c.is_ascii_uppercase() || super::option_letter(c, n_options).is_none() {
         return false;
     }
     let after = skip_set(text, k + 1, CLOSERS);

@@ -32,7 +32,12 @@ static NEGATION_AFTER_TEXT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 static NEGATION_BEFORE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:(?-u:\b)not|(?-u:\b)no|n't|(?-u:\b)never|(?-u:\b)avoid|(?-u:\b)rather\s+than|(?-u:\b)instead\s+of|(?-u:\b)except|不是|不选|不用|避免|排除|而非|非)(?:\s+[a-z]+){0,2}\s*$")
+    Regex::new(r"(?i)(?:(?-u:\b)not|(?-u:\b)no|n't|(?-u:\b)never|(?-u:\b)avoid|(?-u:\b)rather\s+than|(?-u:\b)instead\s+of|(?-u:\b)except|(?-u:\b)over|(?-u:\b)than|不是|不选|不用|避免|排除|而非|非)(?:\s+[a-z]+){0,2}\s*$")
+        .expect("valid regex")
+});
+
+static REASON: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u:\b)(?:because|since|as|which|given|due\s+to|owing\s+to|whereas|while)(?-u:\b)|因为|由于")
         .expect("valid regex")
 });
 
@@ -73,8 +78,7 @@ pub fn first_line_letter(plain: &str, options: &[String]) -> Option<char> {
 fn letter_line(line: &str, options: &[String]) -> Option<char> {
     let caps = LETTER_LINE.captures(line.trim())?;
     let c = caps.get(1)?.as_str().chars().next()?;
-    let index = (c.to_ascii_uppercase() as u8 - b'A') as usize;
-    let option = options.get(index)?;
+    let option = options.get(super::index(c)?)?;
     let full_stop = caps.get(2).is_some_and(|m| m.as_str() == "。");
     if let Some(text) = caps
         .get(3)
@@ -107,7 +111,7 @@ pub fn bold_letter(folded: &str, n_options: usize) -> Option<char> {
         .collect();
     found.dedup();
     match found.as_slice() {
-        [c] if ((*c as u8 - b'A') as usize) < n_options => Some(*c),
+        [c] => super::option_letter(*c, n_options),
         _ => None,
     }
 }
@@ -138,14 +142,17 @@ pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
     }
     // "Epinephrine (C)": the text and its own letter.
     if let Some(caps) = TEXT_THEN_LETTER.captures(&whole) {
-        let letter = caps[2].to_ascii_uppercase().chars().next().unwrap_or(' ');
-        let index = (letter as u8).wrapping_sub(b'A') as usize;
-        if wanted
+        let index = caps[2].chars().next().and_then(super::index);
+        if let Some((i, _)) = wanted
             .iter()
-            .any(|(i, o)| *i == index && *o == caps[1].trim())
+            .find(|(i, o)| Some(*i) == index && *o == caps[1].trim())
         {
-            return Some(TextMatch::One(letter));
+            return Some(TextMatch::One(super::letter(*i)));
         }
+    }
+    // A last line that is an option of a list ("B. Give oxygen") restates the list.
+    if last_line(plain).is_some_and(|(_, l)| LIST_LINE.is_match(l.trim())) {
+        return None;
     }
     let line = for_compare(last_sentence(plain));
     if !ANSWER_CUE.is_match(&line) {
@@ -164,8 +171,12 @@ pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
                 continue;
             }
             taken.push((s, e));
-            let negated = NEGATION_BEFORE_TEXT.is_match(&line[..s])
-                || NEGATION_AFTER_TEXT.is_match(&line[e..]);
+            // A reason after the text ("etomidate, because it does not drop the pressure")
+            // speaks of its effects: a negation there does not reject it.
+            let after = &line[e..];
+            let after = REASON.find(after).map_or(after, |m| &after[..m.start()]);
+            let negated =
+                NEGATION_BEFORE_TEXT.is_match(&line[..s]) || NEGATION_AFTER_TEXT.is_match(after);
             if !negated && !hits.contains(i) {
                 hits.push(*i);
             }
