@@ -207,9 +207,9 @@ impl ShardSpec {
         let env = |k: &str| env(k).filter(|v| !v.trim().is_empty());
         let given = given_count(self, given, &env)?;
         let slurm = slurm_shard(&env)?;
-        let k8s = k8s_shard(&env, given)?;
-        if let (Some(s), Some((from, n))) = (slurm, given) {
-            if s.count != n {
+        let k8s = k8s_shard(&env, given.as_ref())?;
+        if let (Some(s), Some((from, n))) = (slurm, &given) {
+            if s.count != *n {
                 return Err(format!(
                     "`--shard {self}`: the Slurm job array has {} tasks but {from} says {n} \
                      shards; make them agree (or use plain `--shard auto` under Slurm)",
@@ -381,12 +381,12 @@ fn slurm_shard(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Shard>, St
 /// The shard of this Kubernetes Indexed Job pod, `None` outside one.
 fn k8s_shard(
     env: &dyn Fn(&str) -> Option<String>,
-    given: Option<(String, u32)>,
+    given: Option<&(String, u32)>,
 ) -> Result<Option<Shard>, String> {
     let Some(i) = number(env, JOB_COMPLETION_INDEX)? else {
         return Ok(None);
     };
-    let Some((from, count)) = given else {
+    let Some(&(ref from, count)) = given else {
         return Err(format!(
             "`--shard auto`: {JOB_COMPLETION_INDEX}={i} is set (a Kubernetes Indexed Job) but \
              the shard count is not: give `--shard auto/N` or set {ANESBENCH_SHARD_COUNT} to \
