@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anesbench_core::prompt::PromptStyle;
 use anesbench_core::{Lang, Level};
 use anesbench_run::settings::{ApiStyle, ChatTemplate, Mode};
-use anesbench_run::{Overrides, Resolved, Shard};
+use anesbench_run::shard::ShardSpec;
+use anesbench_run::{Overrides, Resolved};
 
 #[derive(clap::Args, Debug, Default)]
 pub struct EvalArgs {
@@ -26,8 +27,10 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
     /// Take slice i of n (1-based), for running on many machines; see `anesbench merge`.
-    #[arg(long, value_name = "i/n")]
-    pub shard: Option<Shard>,
+    /// `auto` takes i and n from a Slurm array or a Kubernetes Indexed Job (`auto/N` gives
+    /// n); see docs/SCHEDULERS.md.
+    #[arg(long, value_name = "i/n|auto|auto/N")]
+    pub shard: Option<ShardSpec>,
     /// Base URL of an OpenAI-compatible server; repeat for several. None: the embedded model.
     #[arg(long = "endpoint", value_name = "URL")]
     pub endpoints: Vec<String>,
@@ -132,6 +135,14 @@ fn parse_mode(s: &str) -> Result<Mode, String> {
 
 /// Flags to overrides, then the library's resolution.
 pub fn resolve(a: &EvalArgs) -> anyhow::Result<Resolved> {
+    // The scheduler's environment is read here, at the edge, before anything runs.
+    let shard = match a.shard {
+        Some(spec) => Some(
+            spec.resolve_from_process_env()
+                .map_err(|e| anyhow::anyhow!("invalid `--shard {spec}`: {e}"))?,
+        ),
+        None => None,
+    };
     let o = Overrides {
         config: a.config.clone(),
         resume: a.resume.then(|| a.out.clone()).flatten(),
@@ -139,7 +150,7 @@ pub fn resolve(a: &EvalArgs) -> anyhow::Result<Resolved> {
         lang: a.lang.clone(),
         level: a.level.clone(),
         limit: a.limit,
-        shard: a.shard,
+        shard,
         endpoints: a.endpoints.clone(),
         model: a.model.clone(),
         api_key_env: a.api_key_env.clone(),
