@@ -17,9 +17,11 @@
 pub mod fake;
 pub mod mock;
 pub mod openai;
+pub mod redact;
 pub mod synth;
 pub mod types;
 
+pub use redact::redact_url;
 pub use types::*;
 
 use async_trait::async_trait;

@@ -114,16 +114,51 @@ pub enum BackendError {
 }
 
 impl BackendError {
-    /// 429, 5xx, timeouts, connection errors and unparseable bodies are retried.
+    /// 429, 5xx, timeouts, connection errors, unparseable bodies and "no endpoint left"
+    /// are retried. `NoEndpoint` is retryable because endpoints taken out are probed
+    /// again with backoff and come back when their server does (a restart), so a later
+    /// attempt can succeed; the runner's retry limit still bounds the wait.
     pub fn retryable(&self) -> bool {
         match self {
             BackendError::Http { status, .. } => *status == 429 || *status >= 500,
             BackendError::Timeout { .. }
             | BackendError::Connect { .. }
-            | BackendError::BadBody { .. } => true,
-            BackendError::Unsupported(_) | BackendError::NoEndpoint(_) | BackendError::Other(_) => {
-                false
-            }
+            | BackendError::BadBody { .. }
+            | BackendError::NoEndpoint(_) => true,
+            BackendError::Unsupported(_) | BackendError::Other(_) => false,
+        }
+    }
+
+    /// The same error with every URL redacted ([`crate::redact_url`]) and `secrets`,
+    /// bearer tokens and `sk-...` keys masked in every message and body.
+    pub fn redacted(self, secrets: &[String]) -> Self {
+        use crate::redact::{redact_text, redact_url};
+        let text = |s: String| redact_text(&s, secrets);
+        let url = |u: String| redact_text(&redact_url(&u), secrets);
+        match self {
+            BackendError::Http {
+                status,
+                url: u,
+                body,
+                retry_after,
+            } => BackendError::Http {
+                status,
+                url: url(u),
+                body: text(body),
+                retry_after,
+            },
+            BackendError::Timeout { url: u, secs } => BackendError::Timeout { url: url(u), secs },
+            BackendError::Connect { url: u, message } => BackendError::Connect {
+                url: url(u),
+                message: text(message),
+            },
+            BackendError::BadBody { url: u, message } => BackendError::BadBody {
+                url: url(u),
+                message: text(message),
+            },
+            BackendError::Unsupported(m) => BackendError::Unsupported(text(m)),
+            BackendError::NoEndpoint(m) => BackendError::NoEndpoint(text(m)),
+            BackendError::Other(m) => BackendError::Other(text(m)),
         }
     }
     /// Server-requested wait (`Retry-After`), if any.

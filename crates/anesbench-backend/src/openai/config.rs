@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::redact::redact_url;
+
 /// Which OpenAI route generation uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,7 +59,18 @@ pub struct OpenAiConfig {
     /// Consecutive connection failures (refused, unreachable, connect timeout) after
     /// which an endpoint is taken out of rotation.
     pub dead_after: u32,
+    /// First wait before an endpoint taken out is probed again (`GET /v1/models`); it
+    /// doubles after each failed probe up to [`Self::probe_backoff_max`], and resets
+    /// when the endpoint answers and is put back in.
+    pub probe_backoff: Duration,
+    pub probe_backoff_max: Duration,
+    /// Largest reply body read, in bytes; a bigger one fails with
+    /// [`crate::BackendError::BadBody`] instead of being buffered.
+    pub max_body_bytes: usize,
 }
+
+/// Default [`OpenAiConfig::max_body_bytes`]: 64 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 << 20;
 
 impl Default for OpenAiConfig {
     fn default() -> Self {
@@ -69,6 +82,9 @@ impl Default for OpenAiConfig {
             request_timeout: Duration::from_secs(600),
             connect_timeout: Duration::from_secs(10),
             dead_after: 3,
+            probe_backoff: Duration::from_millis(500),
+            probe_backoff_max: Duration::from_secs(30),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -86,33 +102,55 @@ impl OpenAiConfig {
 impl fmt::Debug for OpenAiConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAiConfig")
-            .field("endpoints", &self.endpoints)
+            .field(
+                "endpoints",
+                &self
+                    .endpoints
+                    .iter()
+                    .map(|e| redact_url(e))
+                    .collect::<Vec<_>>(),
+            )
             .field("model", &self.model)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("style", &self.style)
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("dead_after", &self.dead_after)
+            .field("probe_backoff", &self.probe_backoff)
+            .field("probe_backoff_max", &self.probe_backoff_max)
+            .field("max_body_bytes", &self.max_body_bytes)
             .finish()
     }
 }
 
 /// `http://h:8000/v1/` -> `http://h:8000`; the client appends `/v1/...` itself.
+/// A query string is kept and moved after the path the client appends
+/// (`http://h/v1?k=x` -> `http://h?k=x`, requests go to `http://h/v1/...?k=x`).
+/// Error messages show the URL redacted ([`redact_url`]).
 pub fn normalize_base(url: &str) -> Result<String, String> {
-    let trimmed = url.trim().trim_end_matches('/');
+    let url = url.trim();
+    let (path, query) = match url.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (url, None),
+    };
+    let trimmed = path.trim_end_matches('/');
     let base = trimmed
         .strip_suffix("/v1")
         .unwrap_or(trimmed)
         .trim_end_matches('/');
+    let shown = redact_url(url);
     if !(base.starts_with("http://") || base.starts_with("https://")) {
         return Err(format!(
-            "endpoint `{url}` is not an http(s) URL (hint: write it like http://127.0.0.1:8000 or https://api.example.com/v1)"
+            "endpoint `{shown}` is not an http(s) URL (hint: write it like http://127.0.0.1:8000 or https://api.example.com/v1)"
         ));
     }
     if base.len() <= "https://".len() {
-        return Err(format!("endpoint `{url}` has no host"));
+        return Err(format!("endpoint `{shown}` has no host"));
     }
-    Ok(base.to_string())
+    Ok(match query.filter(|q| !q.is_empty()) {
+        Some(q) => format!("{base}?{q}"),
+        None => base.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -136,17 +174,29 @@ mod tests {
         );
         assert!(normalize_base("h:8000").unwrap_err().contains("h:8000"));
         assert!(normalize_base("http://").is_err());
+        assert_eq!(
+            normalize_base("http://u:p@h:1/v1/?api_key=k").unwrap(),
+            "http://u:p@h:1?api_key=k"
+        );
+        let e = normalize_base("ftp://u:hunter2@h?k=sekrit").unwrap_err();
+        assert!(
+            !e.contains("hunter2") && !e.contains("sekrit") && e.contains("***@h"),
+            "{e}"
+        );
     }
 
     #[test]
     fn debug_redacts_key() {
         let c = OpenAiConfig {
             api_key: Some("sk-secret-123".into()),
-            ..OpenAiConfig::new("http://x")
+            ..OpenAiConfig::new("http://u:hunter2@x?k=sekrit")
         };
         let s = format!("{c:?}");
         assert!(
-            !s.contains("sk-secret-123") && s.contains("<redacted>"),
+            !s.contains("sk-secret-123")
+                && s.contains("<redacted>")
+                && !s.contains("hunter2")
+                && !s.contains("sekrit"),
             "{s}"
         );
     }

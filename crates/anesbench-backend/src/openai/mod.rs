@@ -15,8 +15,19 @@
 //! With several endpoints each request goes to the live endpoint with the fewest
 //! requests in flight; [`OpenAiConfig::dead_after`] consecutive connect-phase failures
 //! take an endpoint out (a server that accepts connections and then errors stays in).
-//! The API key is sent as `Authorization: Bearer` and appears in no `Debug`, error or
-//! `describe()` output.
+//! An endpoint taken out is probed with `GET /v1/models` after
+//! [`OpenAiConfig::probe_backoff`] (doubling after each failed probe, up to
+//! [`OpenAiConfig::probe_backoff_max`]) and put back in when it answers; probes run in
+//! the background while other endpoints serve, and inline (before failing with the
+//! retryable [`BackendError::NoEndpoint`]) when none is left.
+//!
+//! Secrets: the API key is sent as `Authorization: Bearer`; `user:password@` in an
+//! endpoint URL is sent as basic auth (and then replaces the bearer header for that
+//! endpoint) and a query string is appended to every request. None of them appears in
+//! `Debug`, error, [`OpenAiBackend::endpoint_health`], `describe()` or
+//! `GenResponse::endpoint` output: URLs are shown through [`crate::redact_url`], and
+//! HTTP error bodies are cut to [`crate::redact::MAX_ERROR_BODY`] bytes with keys and
+//! bearer tokens masked. Reply bodies are read up to [`OpenAiConfig::max_body_bytes`].
 
 mod config;
 pub mod loglik;
@@ -31,16 +42,19 @@ use std::time::Duration;
 use async_trait::async_trait;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 
-pub use config::{normalize_base, ApiStyle, OpenAiConfig};
+pub use crate::redact::redact_url;
+pub use config::{normalize_base, ApiStyle, OpenAiConfig, DEFAULT_MAX_BODY_BYTES};
 pub use pool::EndpointHealth;
 pub use transport::parse_retry_after;
+pub use wire::DEFAULT_MAX_TOKENS;
 
+use crate::redact::url_secrets;
 use crate::types::{
     BackendError, BackendInfo, GenRequest, GenResponse, LoglikRequest, LoglikResponse,
 };
 use crate::Backend;
-use pool::{Outcome, Pool};
-use transport::{exchange, Failure};
+use pool::{Backoff, Endpoint, Outcome, Pool, ProbeClaim};
+use transport::{exchange, Failure, Limits};
 
 /// See the module docs. Cheap to share behind an `Arc`; all state is atomic.
 pub struct OpenAiBackend {
@@ -50,6 +64,8 @@ pub struct OpenAiBackend {
     configured_model: Option<String>,
     discovered_model: OnceLock<String>,
     request_timeout: Duration,
+    limits: Arc<Limits>,
+    probe_timeout: Duration,
 }
 
 impl fmt::Debug for OpenAiBackend {
@@ -61,7 +77,7 @@ impl fmt::Debug for OpenAiBackend {
                     .pool
                     .endpoints
                     .iter()
-                    .map(|e| e.base.as_str())
+                    .map(|e| e.shown.as_str())
                     .collect::<Vec<_>>(),
             )
             .field("model", &self.model())
@@ -84,6 +100,12 @@ impl OpenAiBackend {
             .map(|e| normalize_base(e))
             .collect::<Result<Vec<_>, _>>()
             .map_err(BackendError::Other)?;
+        let mut secrets: Vec<String> = bases.iter().flat_map(|b| url_secrets(b)).collect();
+        if let Some(key) = cfg.api_key.as_deref().filter(|k| !k.is_empty()) {
+            secrets.push(key.to_string());
+        }
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Some(key) = cfg.api_key.as_deref().filter(|k| !k.is_empty()) {
@@ -103,13 +125,25 @@ impl OpenAiBackend {
             .pool_idle_timeout(Duration::from_secs(90))
             .build()
             .map_err(|e| BackendError::Other(format!("cannot build the HTTP client: {e}")))?;
+        let backoff = Backoff {
+            initial: cfg.probe_backoff,
+            max: cfg.probe_backoff_max.max(cfg.probe_backoff),
+        };
         Ok(OpenAiBackend {
             client,
-            pool: Arc::new(Pool::new(bases, cfg.dead_after)),
+            pool: Arc::new(Pool::with_backoff(bases, cfg.dead_after, backoff)),
             style: cfg.style,
             configured_model: cfg.model.filter(|m| !m.trim().is_empty()),
             discovered_model: OnceLock::new(),
             request_timeout: cfg.request_timeout,
+            limits: Arc::new(Limits {
+                timeout: cfg.request_timeout,
+                max_body: cfg.max_body_bytes.max(1),
+                secrets,
+            }),
+            probe_timeout: cfg
+                .request_timeout
+                .min(cfg.connect_timeout + Duration::from_secs(5)),
         })
     }
 
@@ -129,12 +163,52 @@ impl OpenAiBackend {
         self.pool.health()
     }
 
-    async fn list_models(&self, base: &str) -> Result<Vec<String>, BackendError> {
-        let url = format!("{base}/v1/models");
-        let body = exchange(self.client.get(&url), &url, self.request_timeout)
+    async fn list_models(&self, ep: &Endpoint) -> Result<Vec<String>, BackendError> {
+        let shown = ep.shown_url("/v1/models");
+        let body = exchange(self.client.get(ep.url("/v1/models")), &shown, &self.limits)
             .await
-            .map_err(|f| f.error)?;
-        wire::parse_models(&body).map_err(|message| BackendError::BadBody { url, message })
+            .map_err(|f| f.error.redacted(&self.limits.secrets))?;
+        wire::parse_models(&body).map_err(|message| {
+            BackendError::BadBody {
+                url: shown,
+                message,
+            }
+            .redacted(&self.limits.secrets)
+        })
+    }
+
+    /// Probes every taken-out endpoint whose backoff has passed: in the background when
+    /// another endpoint is alive, else inline, so the caller sees a revived endpoint.
+    async fn probe_due(&self) {
+        let claims = self.pool.claim_due_probes();
+        if claims.is_empty() {
+            return;
+        }
+        let background = self.pool.any_alive() && tokio::runtime::Handle::try_current().is_ok();
+        if !background {
+            let probes = claims.into_iter().map(|claim| async move {
+                let res = probe(&self.client, claim.ep, &self.limits, self.probe_timeout).await;
+                self.pool.probe_done(claim, res);
+            });
+            join_all(probes).await;
+            return;
+        }
+        let indices: Vec<usize> = claims.iter().map(|c| c.index).collect();
+        // The spawned task takes the claims over; forget these without releasing them.
+        claims.into_iter().for_each(std::mem::forget);
+        for index in indices {
+            let (client, pool, limits) =
+                (self.client.clone(), self.pool.clone(), self.limits.clone());
+            let timeout = self.probe_timeout;
+            tokio::spawn(async move {
+                let claim = ProbeClaim {
+                    ep: &pool.endpoints[index],
+                    index,
+                };
+                let res = probe(&client, claim.ep, &limits, timeout).await;
+                pool.probe_done(claim, res);
+            });
+        }
     }
 
     /// `GET /v1/models` on every endpoint, concurrently. Failing endpoints are taken out
@@ -144,7 +218,7 @@ impl OpenAiBackend {
             .pool
             .endpoints
             .iter()
-            .map(|ep| async move { (ep, self.list_models(&ep.base).await) });
+            .map(|ep| async move { (ep, self.list_models(ep).await) });
         let results = join_all(checks).await;
         let mut alive = 0;
         for (ep, res) in results {
@@ -173,13 +247,13 @@ impl OpenAiBackend {
     pub async fn discover_model(&self) -> Result<String, BackendError> {
         let mut errors = Vec::new();
         for ep in &self.pool.endpoints {
-            match self.list_models(&ep.base).await {
+            match self.list_models(ep).await {
                 Ok(models) => match models.into_iter().next() {
                     Some(m) => {
                         let _ = self.discovered_model.set(m.clone());
                         return Ok(m);
                     }
-                    None => errors.push(format!("{}: /v1/models listed no model", ep.base)),
+                    None => errors.push(format!("{}: /v1/models listed no model", ep.shown)),
                 },
                 Err(e) => errors.push(e.to_string()),
             }
@@ -198,32 +272,37 @@ impl OpenAiBackend {
         })
     }
 
-    /// One POST to the least-loaded live endpoint; returns the body and the base URL.
+    /// One POST to the least-loaded live endpoint; returns the body, the endpoint and
+    /// the redacted URL. Taken-out endpoints due for a probe are probed first.
     async fn post(
         &self,
         path: &str,
         body: &serde_json::Value,
-    ) -> Result<(bytes::Bytes, String, String), BackendError> {
-        let lease = self
-            .pool
-            .acquire()
-            .ok_or_else(|| BackendError::NoEndpoint(self.pool.dead_summary()))?;
+    ) -> Result<(bytes::Bytes, &Endpoint, String), BackendError> {
+        self.probe_due().await;
+        let lease = self.pool.acquire().ok_or_else(|| {
+            BackendError::NoEndpoint(format!(
+                "{} (hint: endpoints are probed again with backoff; check the server)",
+                self.pool.dead_summary()
+            ))
+        })?;
         let ep = lease.ep;
-        let url = format!("{}{path}", ep.base);
+        let shown = ep.shown_url(path);
         let payload = serde_json::to_vec(body)
             .map_err(|e| BackendError::Other(format!("cannot encode the request: {e}")))?;
         match exchange(
-            self.client.post(&url).body(payload),
-            &url,
-            self.request_timeout,
+            self.client.post(ep.url(path)).body(payload),
+            &shown,
+            &self.limits,
         )
         .await
         {
-            Ok(bytes) => Ok((bytes, ep.base.clone(), url)),
+            Ok(bytes) => Ok((bytes, ep, shown)),
             Err(Failure {
                 error,
                 connect_phase,
             }) => {
+                let error = error.redacted(&self.limits.secrets);
                 let msg = error.to_string();
                 self.pool.record(
                     ep,
@@ -238,10 +317,36 @@ impl OpenAiBackend {
         }
     }
 
-    fn note(&self, base: &str, outcome: Outcome<'_>) {
-        if let Some(ep) = self.pool.endpoints.iter().find(|e| e.base == base) {
-            self.pool.record(ep, outcome);
-        }
+    /// A `BadBody` for `url`, scrubbed, recorded against `ep`.
+    fn bad_body(&self, ep: &Endpoint, url: String, message: String) -> BackendError {
+        let e = BackendError::BadBody { url, message }.redacted(&self.limits.secrets);
+        self.pool.record(ep, Outcome::OtherFailure(&e.to_string()));
+        e
+    }
+}
+
+/// `GET /v1/models` on a taken-out endpoint. A 2xx or 4xx reply means its server is up
+/// and routing again; connection failures, timeouts and 5xx mean not yet.
+async fn probe(
+    client: &reqwest::Client,
+    ep: &Endpoint,
+    limits: &Limits,
+    timeout: Duration,
+) -> Result<(), String> {
+    let shown = ep.shown_url("/v1/models");
+    match exchange(
+        client.get(ep.url("/v1/models")).timeout(timeout),
+        &shown,
+        limits,
+    )
+    .await
+    {
+        Ok(_) => Ok(()),
+        Err(Failure {
+            error: BackendError::Http { status, .. },
+            ..
+        }) if status < 500 => Ok(()),
+        Err(f) => Err(f.error.redacted(&limits.secrets).to_string()),
     }
 }
 
@@ -259,32 +364,26 @@ impl Backend for OpenAiBackend {
                 wire::completions_body(model, &req.prompt, &req.params),
             ),
         };
-        let (bytes, base, url) = self.post(path, &body).await?;
+        let (bytes, ep, url) = self.post(path, &body).await?;
         match wire::parse_generation(&bytes) {
             Ok(mut r) => {
-                self.note(&base, Outcome::Ok);
-                r.endpoint = Some(base);
+                self.pool.record(ep, Outcome::Ok);
+                r.endpoint = Some(ep.shown.clone());
                 Ok(r)
             }
-            Err(message) => {
-                self.note(&base, Outcome::OtherFailure(&message));
-                Err(BackendError::BadBody { url, message })
-            }
+            Err(message) => Err(self.bad_body(ep, url, message)),
         }
     }
 
     async fn loglik(&self, req: &LoglikRequest) -> Result<LoglikResponse, BackendError> {
         let model = self.require_model()?;
         let body = wire::loglik_body(model, &req.prompt, loglik::TOP_K);
-        let (bytes, base, url) = self.post("/v1/completions", &body).await?;
+        let (bytes, ep, url) = self.post("/v1/completions", &body).await?;
         let wire::FirstToken { top, prompt_tokens } = match wire::parse_top_logprobs(&bytes) {
             Ok(x) => x,
-            Err(message) => {
-                self.note(&base, Outcome::OtherFailure(&message));
-                return Err(BackendError::BadBody { url, message });
-            }
+            Err(message) => return Err(self.bad_body(ep, url, message)),
         };
-        self.note(&base, Outcome::Ok);
+        self.pool.record(ep, Outcome::Ok);
         let Some(top) = top else {
             return Err(BackendError::Unsupported(format!(
                 "{url} returned no logprobs: the server does not support `logprobs` on /v1/completions \
@@ -299,7 +398,7 @@ impl Backend for OpenAiBackend {
         Ok(LoglikResponse {
             logprobs,
             prompt_tokens,
-            endpoint: Some(base),
+            endpoint: Some(ep.shown.clone()),
         })
     }
 
@@ -309,10 +408,16 @@ impl Backend for OpenAiBackend {
             "request_timeout_s".into(),
             self.request_timeout.as_secs_f64().into(),
         );
+        details.insert("default_max_tokens".into(), DEFAULT_MAX_TOKENS.into());
         BackendInfo {
             kind: self.style.kind().into(),
             model: self.model().unwrap_or_default().into(),
-            endpoints: self.pool.endpoints.iter().map(|e| e.base.clone()).collect(),
+            endpoints: self
+                .pool
+                .endpoints
+                .iter()
+                .map(|e| e.shown.clone())
+                .collect(),
             details,
         }
     }

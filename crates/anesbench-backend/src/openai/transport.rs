@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
+use crate::redact::{redact_error_body, redact_text};
 use crate::types::BackendError;
 
 /// A failed exchange, with whether it was a connect-phase failure (which counts toward
@@ -23,47 +24,94 @@ impl From<BackendError> for Failure {
     }
 }
 
-/// Sends a request and returns the body of a 2xx reply.
+/// Per-backend limits and secrets every exchange applies.
+pub(crate) struct Limits {
+    pub timeout: Duration,
+    /// Largest 2xx body read; a bigger one is `BadBody`.
+    pub max_body: usize,
+    /// Strings masked out of every message (API key, URL passwords, query values).
+    pub secrets: Vec<String>,
+}
+
+/// How much of a non-2xx body is read (only a snippet is kept).
+const ERROR_BODY_READ: usize = 64 << 10;
+
+/// Sends a request and returns the body of a 2xx reply. `url` is the redacted URL, used
+/// in errors; the request itself carries the real one.
 pub(crate) async fn exchange(
     req: reqwest::RequestBuilder,
     url: &str,
-    timeout: Duration,
+    limits: &Limits,
 ) -> Result<bytes::Bytes, Failure> {
-    let resp = req.send().await.map_err(|e| send_error(e, url, timeout))?;
+    let timeout = limits.timeout;
+    let mut resp = req
+        .send()
+        .await
+        .map_err(|e| send_error(e, url, timeout, &limits.secrets))?;
     let status = resp.status();
     let retry_after = parse_retry_after(resp.headers(), SystemTime::now());
-    let body = resp.bytes().await.map_err(|e| {
-        if e.is_timeout() {
-            Failure::from(BackendError::Timeout {
-                url: url.to_string(),
-                secs: timeout.as_secs_f64(),
-            })
-        } else {
-            Failure::from(BackendError::Connect {
-                url: url.to_string(),
-                message: format!("connection dropped while reading the reply ({})", chain(&e)),
-            })
+    let cap = if status.is_success() {
+        limits.max_body
+    } else {
+        ERROR_BODY_READ.min(limits.max_body)
+    };
+    let too_big = || {
+        Failure::from(BackendError::BadBody {
+            url: url.to_string(),
+            message: format!(
+                "reply body is larger than the {} byte limit (hint: raise max_body_bytes if this server's replies are really that big)",
+                limits.max_body
+            ),
+        })
+    };
+    if status.is_success() && resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(too_big());
+    }
+    let mut body = bytes::BytesMut::new();
+    loop {
+        let chunk = resp.chunk().await.map_err(|e| {
+            if e.is_timeout() {
+                Failure::from(BackendError::Timeout {
+                    url: url.to_string(),
+                    secs: timeout.as_secs_f64(),
+                })
+            } else {
+                Failure::from(BackendError::Connect {
+                    url: url.to_string(),
+                    message: format!(
+                        "connection dropped while reading the reply ({})",
+                        chain(&e.without_url(), &limits.secrets)
+                    ),
+                })
+            }
+        })?;
+        let Some(chunk) = chunk else { break };
+        if body.len() + chunk.len() > cap {
+            if status.is_success() {
+                // Dropping the response closes the connection mid-body.
+                return Err(too_big());
+            }
+            let room = cap - body.len();
+            body.extend_from_slice(&chunk[..room]);
+            break;
         }
-    })?;
+        body.extend_from_slice(&chunk);
+    }
     if !status.is_success() {
-        let text = String::from_utf8_lossy(&body);
-        let mut short: String = text.chars().take(300).collect();
-        if short.len() < text.len() {
-            short.push_str("...");
-        }
         return Err(Failure::from(BackendError::Http {
             status: status.as_u16(),
             url: url.to_string(),
-            body: short,
+            body: redact_error_body(&body, &limits.secrets),
             retry_after,
         }));
     }
-    Ok(body)
+    Ok(body.freeze())
 }
 
 /// reqwest hides the useful part (`connection refused`, `connection closed before
 /// message completed`) in the source chain.
-fn chain(e: &dyn std::error::Error) -> String {
+/// Messages are scrubbed of `secrets` (reqwest's own message may hold the URL).
+fn chain(e: &dyn std::error::Error, secrets: &[String]) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();
     while let Some(s) = cur {
@@ -73,10 +121,11 @@ fn chain(e: &dyn std::error::Error) -> String {
         }
         cur = s.source();
     }
-    parts.join(": ")
+    redact_text(&parts.join(": "), secrets)
 }
 
-fn send_error(e: reqwest::Error, url: &str, timeout: Duration) -> Failure {
+fn send_error(e: reqwest::Error, url: &str, timeout: Duration, secrets: &[String]) -> Failure {
+    let e = e.without_url();
     if e.is_timeout() {
         // A connect timeout is a connect-phase failure; reqwest reports both as timeouts.
         let connect_phase = e.is_connect();
@@ -92,7 +141,7 @@ fn send_error(e: reqwest::Error, url: &str, timeout: Duration) -> Failure {
         return Failure {
             error: BackendError::Connect {
                 url: url.to_string(),
-                message: chain(&e),
+                message: chain(&e, secrets),
             },
             connect_phase: true,
         };
@@ -101,7 +150,7 @@ fn send_error(e: reqwest::Error, url: &str, timeout: Duration) -> Failure {
     Failure {
         error: BackendError::Connect {
             url: url.to_string(),
-            message: format!("connection dropped before a reply ({})", chain(&e)),
+            message: format!("connection dropped before a reply ({})", chain(&e, secrets)),
         },
         connect_phase: false,
     }

@@ -8,6 +8,16 @@ use serde_json::{Map, Value};
 use crate::synth::join_messages;
 use crate::types::{GenParams, GenResponse, Prompt};
 
+/// `max_tokens` sent when [`GenParams::max_tokens`] is `None`, by both API styles.
+///
+/// Servers' own defaults differ by route: OpenAI's, vLLM's and SGLang's
+/// `/v1/completions` stop at 16 tokens when `max_tokens` is missing (too short for any
+/// answer with reasoning), while chat routes default to the rest of the context. One
+/// explicit default makes `--api chat` and `--api completions` generate the same
+/// length; pass `--max-tokens` for more (long-thinking models may need it). Not added
+/// when `extra_body` sets `max_completion_tokens`.
+pub const DEFAULT_MAX_TOKENS: u32 = 2048;
+
 /// Body for `/v1/chat/completions`; a text prompt becomes one user message.
 pub fn chat_body(model: &str, prompt: &Prompt, params: &GenParams) -> Value {
     let messages = match prompt {
@@ -56,8 +66,20 @@ fn add_params(body: &mut Map<String, Value>, p: &GenParams) {
     if let Some(t) = p.top_p {
         body.insert("top_p".into(), t.into());
     }
-    if let Some(m) = p.max_tokens {
-        body.insert("max_tokens".into(), m.into());
+    // A caller limiting by `max_completion_tokens` (OpenAI's o-series reject
+    // `max_tokens`) gets no default added.
+    let own_limit = p
+        .extra_body
+        .as_ref()
+        .is_some_and(|e| e.contains_key("max_completion_tokens"));
+    match p.max_tokens {
+        Some(m) => {
+            body.insert("max_tokens".into(), m.into());
+        }
+        None if !own_limit => {
+            body.insert("max_tokens".into(), DEFAULT_MAX_TOKENS.into());
+        }
+        None => {}
     }
     if let Some(s) = p.seed {
         body.insert("seed".into(), s.into());
@@ -311,6 +333,7 @@ mod tests {
         );
         assert_eq!(c["prompt"], "s\n\nu");
         assert!(c.get("temperature").is_none());
+        assert_eq!(c["max_tokens"], DEFAULT_MAX_TOKENS);
     }
 
     #[test]
