@@ -409,6 +409,12 @@ fn manifest(
     tool_versions.push(tool_version.to_string());
     let mut stored = settings.clone();
     stored.out = None;
+    // Credentials in an endpoint URL (`user:pw@`, `?key=`) never reach the manifest.
+    stored.endpoints = stored
+        .endpoints
+        .iter()
+        .map(|e| anesbench_backend::redact_url(e))
+        .collect();
     Manifest {
         info: RunInfo {
             run_schema: RUN_SCHEMA,

@@ -213,3 +213,28 @@ async fn a_config_file_takes_the_long_flag_names_the_hint_names() {
     assert_eq!(m["settings"]["prompt_style"], "direct");
     assert_eq!(m["settings"]["max_tokens"], 32);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_credentials_never_reach_the_manifest_records_or_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = fake(FakeConfig::default()).await;
+    let url = server
+        .url()
+        .replace("http://", "http://reader:hunter2@")
+        + "?api_key=sekrit";
+    let out = dir.path().join("run");
+    let o = Command::new(BIN)
+        .args(["eval", "--endpoint", &url, "--model", "fake-model", "--limit", "4"])
+        .args(["--progress", "plain", "--out"])
+        .arg(&out)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mut everything = text(&o);
+    for f in ["manifest.json", "samples.jsonl", "summary.json"] {
+        everything.push_str(&std::fs::read_to_string(out.join(f)).unwrap());
+    }
+    assert!(!everything.contains("hunter2"), "{everything}");
+    assert!(!everything.contains("sekrit"), "{everything}");
+}
