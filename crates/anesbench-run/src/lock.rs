@@ -341,6 +341,10 @@ fn judge_holder(h: &Holder, timings: LockTimings) -> Verdict {
 fn judge_legacy(path: &Path, pid: u32) -> std::io::Result<Verdict> {
     let file = match File::open(path) {
         Ok(f) => f,
+        // Gone meanwhile: stale, and the takeover finds nothing to remove.
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Ok(Verdict::Stale(format!("pid {pid} (released)")));
+        }
         Err(e) => return Err(e),
     };
     Ok(match file.try_lock() {
