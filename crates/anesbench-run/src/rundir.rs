@@ -4,7 +4,7 @@
 //! <run>/manifest.json   RunInfo fields at the top level, `backend`, `settings` (no secrets)
 //! <run>/samples.jsonl   one SampleRecord per line, appended and flushed as each finishes
 //! <run>/summary.json    Summary::from_records over samples.jsonl
-//! <run>/.lock           flock held by the run writing the directory
+//! <run>/.lock           O_EXCL lock file (host, pid, heartbeat) of the run writing it
 //! ```
 //!
 //! Each record goes to the file in a single `write` of a complete line, so a `kill -9`
@@ -56,7 +56,7 @@ pub type LoadedSamples = anesbench_core::rundir::Samples;
 #[derive(Debug)]
 pub struct RunDir {
     path: PathBuf,
-    _lock: RunLock,
+    lock: RunLock,
 }
 
 impl RunDir {
@@ -66,12 +66,17 @@ impl RunDir {
         let lock = RunLock::acquire(path)?;
         Ok(RunDir {
             path: path.to_path_buf(),
-            _lock: lock,
+            lock,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The holder whose stale lock this run took over (a crashed run), if any.
+    pub fn took_over(&self) -> Option<&str> {
+        self.lock.took_over()
     }
     pub fn samples_path(&self) -> PathBuf {
         self.path.join(SAMPLES)

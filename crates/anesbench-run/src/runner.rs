@@ -158,6 +158,12 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
     let old = rd.read_manifest()?;
     check_settings(old.as_ref(), &settings, &dataset, &out)?;
     let mut warnings = Vec::new();
+    if let Some(who) = rd.took_over() {
+        warnings.push(format!(
+            "{}: took over the lock of a run that is gone ({who})",
+            out.display()
+        ));
+    }
     let resume = resume(
         &rd,
         &plan,
