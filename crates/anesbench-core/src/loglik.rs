@@ -75,7 +75,10 @@ mod tests {
 
     #[test]
     fn argmax_is_the_single_best() {
-        assert_eq!(decide(&[-3.0, -0.5, f64::NAN, -1.0]), (Some('B'), RULE_ARGMAX));
+        assert_eq!(
+            decide(&[-3.0, -0.5, f64::NAN, -1.0]),
+            (Some('B'), RULE_ARGMAX)
+        );
     }
 
     #[test]

@@ -171,7 +171,11 @@ mod tests {
         let mut bytes = line(&rec("1", Lang::Zh));
         let second = line(&rec("2", Lang::Zh));
         // Cut inside the 3-byte UTF-8 sequence of the first Chinese character.
-        let cut = second.windows(3).position(|w| w == "答".as_bytes()).unwrap() + 1;
+        let cut = second
+            .windows(3)
+            .position(|w| w == "答".as_bytes())
+            .unwrap()
+            + 1;
         bytes.extend_from_slice(&second[..cut]);
         let s = parse_samples(&bytes, Path::new("s.jsonl")).unwrap();
         assert_eq!(s.records.len(), 1);

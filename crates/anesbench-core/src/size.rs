@@ -224,7 +224,11 @@ mod tests {
             "1048k",
         );
         approx(parse_size_from_name("Foo-Instruct-1M"), None, "bare 1M");
-        approx(parse_size_from_name("Yarn-Mistral-7b-128k"), Some(7.0), "128k");
+        approx(
+            parse_size_from_name("Yarn-Mistral-7b-128k"),
+            Some(7.0),
+            "128k",
+        );
     }
 
     #[test]
@@ -235,7 +239,11 @@ mod tests {
         );
         // What a wrong parser once wrote into a manifest is re-resolved from the name.
         assert_eq!(
-            resolve_size("Qwen2.5-7B-Instruct-1M", Some((0.001, SizeSource::Name)), None),
+            resolve_size(
+                "Qwen2.5-7B-Instruct-1M",
+                Some((0.001, SizeSource::Name)),
+                None
+            ),
             (Some(7.0), Some(SizeSource::Name))
         );
         assert_eq!(

@@ -184,8 +184,14 @@ impl Summary {
         let mut means: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         let add = |s: &mut Summary, u: Unit| {
             s.overall.add_unit(&u);
-            s.by_level.entry(u.level.key().into()).or_default().add_unit(&u);
-            s.by_lang.entry(u.lang.code().into()).or_default().add_unit(&u);
+            s.by_level
+                .entry(u.level.key().into())
+                .or_default()
+                .add_unit(&u);
+            s.by_lang
+                .entry(u.lang.code().into())
+                .or_default()
+                .add_unit(&u);
             s.by_lang_level
                 .entry(lang_level_key(u.lang, u.level))
                 .or_default()

@@ -374,7 +374,11 @@ fn a_bare_letter_is_scored_as_the_bare_token_not_the_sentencepiece_spaced_one() 
     let Some(b) = backend() else { return };
     // gemma-3 has a SentencePiece vocabulary: `A` and `▁A` are different tokens.
     let pieces = b.candidate_pieces("A").unwrap();
-    assert_eq!(pieces, vec!["A".to_string(), " A".to_string()], "{pieces:?}");
+    assert_eq!(
+        pieces,
+        vec!["A".to_string(), " A".to_string()],
+        "{pieces:?}"
+    );
 }
 
 #[test]
@@ -405,7 +409,8 @@ fn a_dropped_request_stops_its_decode_instead_of_blocking_the_next_one() {
         b.generate(&short).await.unwrap();
         let alone = t0.elapsed();
         // A 1500-token generation abandoned after 200 ms (as a timeout does)...
-        let r = tokio::time::timeout(std::time::Duration::from_millis(200), b.generate(&long)).await;
+        let r =
+            tokio::time::timeout(std::time::Duration::from_millis(200), b.generate(&long)).await;
         assert!(r.is_err(), "the long request should still be running");
         // ...must not hold the engine: the next request runs about as fast as alone.
         let t0 = std::time::Instant::now();

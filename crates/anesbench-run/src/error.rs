@@ -28,7 +28,9 @@ pub enum RunError {
         first: String,
         why: String,
     },
-    #[error("writing the run failed, so the run stopped; every sample written before this is kept: {0}")]
+    #[error(
+        "writing the run failed, so the run stopped; every sample written before this is kept: {0}"
+    )]
     WriteFailed(Box<RunError>),
     #[error("run directory {dir} was started with different settings:\n{changes}\nhint: use the same settings to resume, or choose another `--out`")]
     SettingsChanged { dir: PathBuf, changes: String },

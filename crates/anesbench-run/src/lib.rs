@@ -24,8 +24,8 @@ pub mod table;
 
 pub use error::RunError;
 pub use progress::ProgressMode;
+pub use resolve::{resolve, Overrides, Resolved};
 pub use retry::RetryPolicy;
 pub use runner::{execute, RunOutcome, RunRequest};
-pub use resolve::{resolve, Overrides, Resolved};
 pub use settings::{ApiStyle, BackendKind, ChatTemplate, Mode, Settings};
 pub use shard::Shard;

@@ -134,10 +134,7 @@ pub fn resolve(
     if let Some(v) = o.chat_template {
         s.chat_template = v;
     }
-    for (from, to) in [
-        (&o.endpoints, &mut s.endpoints),
-        (&o.stop, &mut s.stop),
-    ] {
+    for (from, to) in [(&o.endpoints, &mut s.endpoints), (&o.stop, &mut s.stop)] {
         if !from.is_empty() {
             *to = from.clone();
         }
@@ -149,11 +146,10 @@ pub fn resolve(
         s.level = o.level.clone();
     }
     if let Some(j) = &o.extra_body {
-        let v: serde_json::Value =
-            serde_json::from_str(j).map_err(|e| SettingsError::Invalid {
-                field: "extra_body",
-                message: format!("not JSON: {e}"),
-            })?;
+        let v: serde_json::Value = serde_json::from_str(j).map_err(|e| SettingsError::Invalid {
+            field: "extra_body",
+            message: format!("not JSON: {e}"),
+        })?;
         match v {
             serde_json::Value::Object(m) => s.extra_body = Some(m),
             _ => {

@@ -214,7 +214,11 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
     // `finished_at` says the run is complete: every selected sample done, none errored.
     // An interrupted or errored run leaves it empty; a resume with nothing to do keeps it.
     let complete = !interrupted && fin.errors == 0 && fin.done == manifest.info.expected_samples();
-    let keep = ran == 0 && old.as_ref().and_then(|m| m.info.finished_at.clone()).is_some();
+    let keep = ran == 0
+        && old
+            .as_ref()
+            .and_then(|m| m.info.finished_at.clone())
+            .is_some();
     manifest.info.finished_at = match (complete, keep) {
         (true, true) => old.and_then(|m| m.info.finished_at),
         (true, false) => Some(now_rfc3339()),
@@ -424,7 +428,8 @@ fn manifest(
     Manifest {
         info: RunInfo {
             run_schema: RUN_SCHEMA,
-            tool_version: old.map_or_else(|| tool_version.to_string(), |m| m.info.tool_version.clone()),
+            tool_version: old
+                .map_or_else(|| tool_version.to_string(), |m| m.info.tool_version.clone()),
             tool_versions,
             param_count_b,
             param_count_source,
@@ -488,7 +493,9 @@ async fn run_jobs(
     } = w;
     let workers = concurrency.min(resume.jobs.len()).max(1);
     // Never more requests inside the backend than it works on at once.
-    let gate = backend.capacity().map(|n| Arc::new(Semaphore::new(n.max(1))));
+    let gate = backend
+        .capacity()
+        .map(|n| Arc::new(Semaphore::new(n.max(1))));
     let queue = Arc::new(Mutex::new(resume.jobs));
     let items = Arc::new(plan.items.clone());
     let prompts = Arc::new(plan.prompts.clone());

@@ -98,7 +98,9 @@ impl std::str::FromStr for ChatTemplate {
         match s.trim().to_ascii_lowercase().as_str() {
             "none" | "plain" => Ok(ChatTemplate::None),
             "model" | "gguf" | "server" => Ok(ChatTemplate::Model),
-            o => Err(format!("unknown chat template `{o}` (expected none or model)")),
+            o => Err(format!(
+                "unknown chat template `{o}` (expected none or model)"
+            )),
         }
     }
 }
@@ -530,7 +532,9 @@ fn normalize_keys(value: serde_json::Value) -> Result<serde_json::Value, String>
             v => v,
         };
         if out.insert(field.clone(), v).is_some() {
-            return Err(format!("`{k}` sets `{field}`, which another key already set"));
+            return Err(format!(
+                "`{k}` sets `{field}`, which another key already set"
+            ));
         }
     }
     Ok(serde_json::Value::Object(out))
@@ -616,5 +620,4 @@ mod tests {
         std::fs::write(&m, manifest.to_string()).unwrap();
         assert_eq!(Settings::from_file(&m).unwrap(), http());
     }
-
 }

@@ -113,7 +113,9 @@ async fn loglik_tie_at_the_maximum_is_no_answer_not_the_last_letter() {
     assert_eq!(o.summary.overall.correct, 0, "a tie must not be scored");
     assert_eq!(o.summary.overall.no_answer, 128);
     let recs = raw_lines(dir.path());
-    assert!(recs.iter().all(|r| r.answer.is_none() && r.rule == "loglik_tie"));
+    assert!(recs
+        .iter()
+        .all(|r| r.answer.is_none() && r.rule == "loglik_tie"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,10 +191,7 @@ async fn a_write_error_stops_the_workers_at_once_and_keeps_what_was_written() {
         ..Scripted::new(vec![-1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0])
     });
     let mut r = req(&s, b.clone(), dir.path());
-    r.extra_sinks.push(Box::new(FullDisk {
-        after: 5,
-        seen: 0,
-    }));
+    r.extra_sinks.push(Box::new(FullDisk { after: 5, seen: 0 }));
     let t0 = Instant::now();
     let e = execute(r).await.unwrap_err();
     assert!(matches!(e, RunError::WriteFailed(_)), "{e}");
@@ -242,7 +241,9 @@ async fn finished_at_is_not_set_when_samples_errored() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = demo_settings(Mode::Loglik);
     s.limit = Some(3);
-    let o = execute(req(&s, Arc::new(Broken), dir.path())).await.unwrap();
+    let o = execute(req(&s, Arc::new(Broken), dir.path()))
+        .await
+        .unwrap();
     assert_eq!(o.errors, 3);
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("manifest.json")).unwrap()).unwrap();
@@ -258,11 +259,16 @@ async fn resume_refuses_samples_made_with_another_prompt_then_reruns_them_when_a
     let mut s = demo_settings(Mode::Loglik);
     s.limit = Some(4);
     s.template = Some(tmpl.clone());
-    let b = Arc::new(Scripted::new(vec![-1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0]));
+    let b = Arc::new(Scripted::new(vec![
+        -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0,
+    ]));
     execute(req(&s, b.clone(), &out)).await.unwrap();
     // The template file is edited in place; the settings (its path) are unchanged.
     std::fs::write(&tmpl, "Question: {{ question }}\n{% for o in options %}{{ o.letter }}. {{ o.text }}\n{% endfor %}Answer:").unwrap();
-    let e = execute(req(&s, b.clone(), &out)).await.unwrap_err().to_string();
+    let e = execute(req(&s, b.clone(), &out))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("4 of 4 finished samples"), "{e}");
     assert!(e.contains("--rerun-changed-prompts"), "{e}");
     let mut r = req(&s, b.clone(), &out);
@@ -286,21 +292,31 @@ async fn resume_with_another_shard_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = demo_settings(Mode::Loglik);
     s.shard = Some("1/2".parse().unwrap());
-    let b = Arc::new(Scripted::new(vec![-1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0]));
+    let b = Arc::new(Scripted::new(vec![
+        -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0,
+    ]));
     execute(req(&s, b.clone(), dir.path())).await.unwrap();
     s.shard = Some("2/2".parse().unwrap());
-    let e = execute(req(&s, b, dir.path())).await.unwrap_err().to_string();
+    let e = execute(req(&s, b, dir.path()))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("shard") && e.contains("merge"), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manifest_size_comes_from_the_one_parser_with_its_source() {
-    for (model, want) in [("Qwen2.5-7B-Instruct-1M", 7.0), ("Mixtral-8x7B-Instruct", 56.0)] {
+    for (model, want) in [
+        ("Qwen2.5-7B-Instruct-1M", 7.0),
+        ("Mixtral-8x7B-Instruct", 56.0),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let mut s = demo_settings(Mode::Loglik);
         s.limit = Some(1);
         s.model = Some(model.into());
-        let b = Arc::new(Scripted::new(vec![-1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0]));
+        let b = Arc::new(Scripted::new(vec![
+            -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0,
+        ]));
         execute(req(&s, b, dir.path())).await.unwrap();
         let m: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.path().join("manifest.json")).unwrap())

@@ -137,7 +137,10 @@ async fn completions_without_max_tokens_sends_the_chat_default_and_truncation_wa
     let o = c.output().await.unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let bodies = server.bodies();
-    let gens: Vec<_> = bodies.iter().filter(|b| b.get("prompt").is_some()).collect();
+    let gens: Vec<_> = bodies
+        .iter()
+        .filter(|b| b.get("prompt").is_some())
+        .collect();
     assert_eq!(gens.len(), 8);
     for b in gens {
         assert_eq!(b["max_tokens"], 2048, "{b}");
@@ -183,7 +186,10 @@ async fn merge_refuses_a_shard_whose_samples_errored_and_its_finished_at_stays_e
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("errored") && err.contains("incomplete"), "{err}");
+    assert!(
+        err.contains("errored") && err.contains("incomplete"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -218,13 +224,18 @@ async fn a_config_file_takes_the_long_flag_names_the_hint_names() {
 async fn endpoint_credentials_never_reach_the_manifest_records_or_output() {
     let dir = tempfile::tempdir().unwrap();
     let server = fake(FakeConfig::default()).await;
-    let url = server
-        .url()
-        .replace("http://", "http://reader:hunter2@")
-        + "?api_key=sekrit";
+    let url = server.url().replace("http://", "http://reader:hunter2@") + "?api_key=sekrit";
     let out = dir.path().join("run");
     let o = Command::new(BIN)
-        .args(["eval", "--endpoint", &url, "--model", "fake-model", "--limit", "4"])
+        .args([
+            "eval",
+            "--endpoint",
+            &url,
+            "--model",
+            "fake-model",
+            "--limit",
+            "4",
+        ])
         .args(["--progress", "plain", "--out"])
         .arg(&out)
         .output()

@@ -174,7 +174,10 @@ pub fn resolve(a: &EvalArgs) -> anyhow::Result<Resolved> {
         out: a.out.clone(),
         param_count: a.param_count,
     };
-    Ok(anesbench_run::resolve(&o, anesbench_llama::default_model_path)?)
+    Ok(anesbench_run::resolve(
+        &o,
+        anesbench_llama::default_model_path,
+    )?)
 }
 
 #[cfg(test)]
