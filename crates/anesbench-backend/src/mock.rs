@@ -93,6 +93,7 @@ impl Backend for MockBackend {
             prompt_tokens: Some(words(&text)),
             reasoning_tokens,
             endpoint: Some("mock".into()),
+            mean_logprob: None,
         })
     }
 

@@ -39,6 +39,10 @@ pub struct GenParams {
     /// Extra JSON fields merged into the request body (e.g. `chat_template_kwargs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra_body: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Ask for the log-probability of each generated token (for
+    /// [`GenResponse::mean_logprob`]: best-of-N by likelihood, vote tie-breaks).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub logprobs: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +63,11 @@ pub struct GenResponse {
     pub reasoning_tokens: Option<u32>,
     /// Which endpoint served it (base URL or `embedded:<file>`).
     pub endpoint: Option<String>,
+    /// Mean log-probability of the generated tokens under the model (at temperature 1,
+    /// before any sampling transform), when [`GenParams::logprobs`] asked for it and the
+    /// backend reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_logprob: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

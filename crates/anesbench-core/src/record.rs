@@ -72,6 +72,10 @@ pub struct SampleRecord {
         with = "finite_or_null"
     )]
     pub option_logprobs: Option<BTreeMap<char, f64>>,
+    /// Mean token log-probability of the response under the policy (best-of-N by
+    /// likelihood, vote tie-breaks), when the backend reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_logprob: Option<f64>,
     /// Score from a reward model, where a solver used one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reward: Option<f64>,
@@ -135,6 +139,7 @@ impl SampleRecord {
             attempts: 1,
             error: None,
             option_logprobs: None,
+            mean_logprob: None,
             reward: None,
         }
     }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::item::{Lang, Level};
 use crate::record::SampleRecord;
 use crate::stats::{mean, median, wilson, Z95};
+use crate::vote::Aggregation;
 
 /// Version of the `summary.json` layout.
 pub const SUMMARY_SCHEMA: u32 = 2;
@@ -87,6 +88,15 @@ pub struct Summary {
     /// Counts over samples whatever the aggregation (truncation and errors are per request).
     #[serde(default)]
     pub sample_counts: Cell,
+    /// Items left out of the cells because not all their candidates are in yet (an
+    /// interrupted run): an item's decision exists only once every candidate is.
+    #[serde(default)]
+    pub pending_items: u64,
+    /// With majority voting over N samples: accuracy of the vote over the first k samples
+    /// of each item (sample indices 0..k), for k = 1, 2, 4, ... and N. Keyed by k; each
+    /// holds `overall` and the level keys.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub maj_at_k: BTreeMap<u32, BTreeMap<String, Cell>>,
     /// Keyed by level key.
     pub length_by_level: BTreeMap<String, LengthStats>,
 }
@@ -152,12 +162,70 @@ impl Cell {
     }
 }
 
+/// k = 1, 2, 4, ... below `n`, and `n`.
+pub fn maj_k_values(n: u32) -> Vec<u32> {
+    let mut ks: Vec<u32> = std::iter::successors(Some(1u32), |k| k.checked_mul(2))
+        .take_while(|&k| k < n)
+        .collect();
+    ks.push(n);
+    ks
+}
+
+fn maj_at_k(
+    by_item: &BTreeMap<(Lang, String), Vec<&SampleRecord>>,
+    n: u32,
+) -> BTreeMap<u32, BTreeMap<String, Cell>> {
+    let mut out = BTreeMap::new();
+    for k in maj_k_values(n) {
+        let mut cells: BTreeMap<String, Cell> = BTreeMap::new();
+        for recs in by_item.values() {
+            let first = recs[0];
+            let subset: Vec<&SampleRecord> =
+                recs.iter().copied().filter(|r| r.sample < k).collect();
+            let error = subset.iter().any(|r| r.is_error());
+            let answer = if error {
+                None
+            } else {
+                crate::vote::majority(subset.iter().copied()).answer
+            };
+            let u = Unit {
+                lang: first.lang,
+                level: first.level,
+                correct: answer == Some(first.gold),
+                no_answer: !error && answer.is_none(),
+                truncated: subset.iter().any(|r| r.is_truncated()),
+                error,
+            };
+            cells.entry("overall".into()).or_default().add_unit(&u);
+            cells
+                .entry(first.level.key().into())
+                .or_default()
+                .add_unit(&u);
+        }
+        for c in cells.values_mut() {
+            c.finish();
+        }
+        out.insert(k, cells);
+    }
+    out
+}
+
 impl Summary {
     /// Aggregate records. With one sample per item every sample is a unit; with several,
     /// every item is (majority vote, [`crate::vote::majority`]), and `mean_per_item` holds
     /// the mean per-item accuracy, so an interval never treats correlated samples of one
     /// item as independent.
     pub fn from_records<'a>(records: impl IntoIterator<Item = &'a SampleRecord>) -> Summary {
+        Summary::aggregate(records, Aggregation::Majority, None)
+    }
+
+    /// Aggregate with a given per-item decision rule. With `per_item = Some(n)`, items
+    /// with fewer than `n` candidates are pending: counted in `pending_items`, not decided.
+    pub fn aggregate<'a>(
+        records: impl IntoIterator<Item = &'a SampleRecord>,
+        agg: Aggregation,
+        per_item: Option<u32>,
+    ) -> Summary {
         let mut s = Summary {
             schema: SUMMARY_SCHEMA,
             samples_per_item: 1,
@@ -179,8 +247,14 @@ impl Summary {
             }
         }
         s.items = by_item.len() as u64;
-        s.samples_per_item = by_item.values().map(|v| v.len() as u32).max().unwrap_or(1);
+        s.samples_per_item =
+            per_item.unwrap_or_else(|| by_item.values().map(|v| v.len() as u32).max().unwrap_or(1));
         let majority = s.samples_per_item > 1;
+        if let Some(n) = per_item.filter(|&n| n > 1) {
+            let before = by_item.len();
+            by_item.retain(|_, v| v.len() as u32 >= n);
+            s.pending_items = (before - by_item.len()) as u64;
+        }
         let mut means: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         let add = |s: &mut Summary, u: Unit| {
             s.overall.add_unit(&u);
@@ -216,7 +290,7 @@ impl Summary {
             }
             let first = recs[0];
             let error = recs.iter().any(|r| r.is_error());
-            let vote = crate::vote::majority(recs.iter().copied());
+            let vote = agg.decide(recs.iter().copied());
             let answer = if error { None } else { vote.answer };
             add(
                 &mut s,
@@ -240,7 +314,10 @@ impl Summary {
             }
         }
         if majority {
-            s.aggregation = "majority".into();
+            s.aggregation = agg.name().into();
+            if agg == Aggregation::Majority {
+                s.maj_at_k = maj_at_k(&by_item, s.samples_per_item);
+            }
         }
         s.mean_per_item = means
             .into_iter()
@@ -331,6 +408,22 @@ mod tests {
         assert_eq!(m.items, 3);
         assert!((m.mean - (2.0 / 3.0 + 1.0 / 3.0 + 1.0 / 3.0) / 3.0).abs() < 1e-12);
         assert_eq!(s.sample_counts.n, 9);
+        // maj@1 is sample 0 alone: A (right), B (wrong), A (wrong? gold A: right).
+        assert_eq!(s.maj_at_k[&1]["overall"].correct, 2);
+        assert_eq!(s.maj_at_k[&3]["overall"].correct, 1);
+        assert_eq!(maj_k_values(8), vec![1, 2, 4, 8]);
+        assert_eq!(maj_k_values(5), vec![1, 2, 4, 5]);
+    }
+
+    #[test]
+    fn an_item_without_all_its_candidates_is_pending_not_decided() {
+        let rs = vec![
+            sample("1", 0, Some('A')),
+            sample("1", 1, Some('A')),
+            sample("2", 0, Some('A')),
+        ];
+        let s = Summary::aggregate(&rs, Aggregation::Majority, Some(2));
+        assert_eq!((s.overall.n, s.pending_items), (1, 1));
     }
 
     #[test]

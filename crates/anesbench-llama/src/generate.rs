@@ -6,7 +6,7 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::sampling::LlamaSampler;
 
 use crate::engine::{Cancel, Engine};
-use crate::loglik::decode_prompt;
+use crate::loglik::{decode_prompt, log_sum_exp};
 
 pub(crate) fn run(
     engine: &Engine,
@@ -30,11 +30,20 @@ pub(crate) fn run(
     let mut produced = 0usize;
     let mut cut: Option<usize> = None;
     let mut finish = "length";
+    // Sum of the chosen tokens' log-probabilities under the full-vocabulary softmax of
+    // the raw logits (temperature 1), when the request asks for it.
+    let mut lp_sum = 0.0f64;
+    let mut lp_n = 0u32;
     while produced < max_tokens {
         // A request whose caller gave up (timeout, Ctrl-C) stops here, freeing the engine
         // for the retry instead of decoding on for nobody.
         cancel.check()?;
         let tok = sampler.sample(&ctx, idx);
+        if req.params.logprobs {
+            let logits = ctx.get_logits_ith(idx);
+            lp_sum += f64::from(logits[tok.0 as usize]) - log_sum_exp(logits);
+            lp_n += 1;
+        }
         if vocab.is_eog(tok) {
             finish = "stop";
             break;
@@ -74,6 +83,7 @@ pub(crate) fn run(
         completion_tokens: Some(produced as u32),
         reasoning_tokens: None,
         endpoint: None,
+        mean_logprob: (lp_n > 0).then(|| lp_sum / f64::from(lp_n)),
     })
 }
 

@@ -142,7 +142,11 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<MergeOutcome, RunError> {
         .filter_map(|m| m.info.finished_at.clone())
         .max();
     write_samples_atomic(&rd.samples_path(), &all)?;
-    let summary = Summary::from_records(&all);
+    let summary = Summary::aggregate(
+        &all,
+        anesbench_core::vote::Aggregation::for_solver(&base.info.solver),
+        Some(base.info.samples_per_item.max(1)),
+    );
     rd.write_summary(&summary)?;
     rd.write_manifest(&merged)?;
     Ok(MergeOutcome {

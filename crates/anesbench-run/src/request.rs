@@ -74,5 +74,6 @@ pub fn gen_params(s: &Settings, sample: u32) -> GenParams {
         seed: s.seed.map(|x| x.wrapping_add(u64::from(sample))),
         stop: s.stop.clone(),
         extra_body: s.extra_body.clone(),
+        logprobs: s.strategy.needs_logprobs(),
     }
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anesbench_core::load::load;
+use anesbench_core::vote::Aggregation;
 use anesbench_core::{Lang, Summary};
 
 use crate::error::RunError;
@@ -25,7 +26,16 @@ pub struct RescoreOutcome {
     pub warnings: Vec<String>,
 }
 
+/// Re-extract and re-aggregate. `aggregate` overrides the run's own per-item rule (for a
+/// run of several samples per item: majority vote or best likelihood).
 pub fn rescore(dir: &Path) -> Result<RescoreOutcome, RunError> {
+    rescore_with(dir, None)
+}
+
+pub fn rescore_with(
+    dir: &Path,
+    aggregate: Option<Aggregation>,
+) -> Result<RescoreOutcome, RunError> {
     let manifest = Manifest::read(&dir.join(MANIFEST))?;
     let rd = RunDir::open(dir)?;
     let mut warnings = Vec::new();
@@ -101,7 +111,8 @@ pub fn rescore(dir: &Path) -> Result<RescoreOutcome, RunError> {
         r.correct = answer == Some(r.gold);
     }
     rd.rewrite_samples(&records)?;
-    let summary = Summary::from_records(&records);
+    let agg = aggregate.unwrap_or_else(|| Aggregation::for_solver(&manifest.info.solver));
+    let summary = Summary::aggregate(&records, agg, Some(manifest.info.samples_per_item.max(1)));
     rd.write_summary(&summary)?;
     Ok(RescoreOutcome {
         dir: dir.to_path_buf(),

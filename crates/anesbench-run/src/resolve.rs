@@ -18,8 +18,8 @@ use anesbench_core::prompt::PromptStyle;
 use anesbench_core::{Lang, Level};
 
 use crate::settings::{
-    ApiStyle, BackendKind, ChatTemplate, Mode, Settings, SettingsError, DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_TOKENS,
+    ApiStyle, BackendKind, ChatTemplate, Mode, Settings, SettingsError, Strategy,
+    DEFAULT_CONCURRENCY, DEFAULT_MAX_TOKENS,
 };
 use crate::shard::Shard;
 
@@ -56,6 +56,8 @@ pub struct Overrides {
     /// A JSON object, as text.
     pub extra_body: Option<String>,
     pub samples: Option<u32>,
+    /// `greedy`, `sc:N`, `bon:N:likelihood`.
+    pub strategy: Option<Strategy>,
     pub concurrency: Option<usize>,
     pub timeout: Option<f64>,
     pub max_retries: Option<u32>,
@@ -133,6 +135,28 @@ pub fn resolve(
     }
     if let Some(v) = o.chat_template {
         s.chat_template = v;
+    }
+    // The strategy and `--samples N` name the same count: `--samples N` alone means
+    // self-consistency over N; both given must agree.
+    match (o.strategy, o.samples) {
+        (Some(st), Some(n)) if st.candidates() != n => return Err(SettingsError::Invalid {
+            field: "samples",
+            message: format!(
+                "`--samples {n}` contradicts `--strategy {st}` ({} candidates); give one of them",
+                st.candidates()
+            ),
+        }),
+        (Some(st), _) => {
+            s.strategy = st;
+            s.samples = st.candidates();
+        }
+        (None, Some(n)) if n > 1 => s.strategy = Strategy::SelfConsistency(n),
+        (None, Some(_)) => s.strategy = Strategy::Greedy,
+        (None, None) if s.samples > 1 && s.strategy == Strategy::Greedy => {
+            // A config file (or an older manifest) that gives only `samples`.
+            s.strategy = Strategy::SelfConsistency(s.samples);
+        }
+        (None, None) => {}
     }
     for (from, to) in [(&o.endpoints, &mut s.endpoints), (&o.stop, &mut s.stop)] {
         if !from.is_empty() {
@@ -331,6 +355,41 @@ mod tests {
             ..http()
         });
         assert_eq!(s.solver_label(), "self-consistency:5");
+    }
+
+    #[test]
+    fn strategies_set_the_candidate_count_and_the_label() {
+        let http = |strategy: &str| Overrides {
+            endpoints: vec!["http://127.0.0.1:1".into()],
+            strategy: Some(strategy.parse().unwrap()),
+            temperature: Some(0.7),
+            ..Overrides::default()
+        };
+        let s = run(http("sc:8"));
+        assert_eq!(
+            (s.samples, s.solver_label().as_str()),
+            (8, "self-consistency:8")
+        );
+        let s = run(http("bon:4:likelihood"));
+        assert_eq!(
+            (s.samples, s.solver_label().as_str()),
+            (4, "best-of-n:4:likelihood")
+        );
+        let e = resolve(
+            &Overrides {
+                samples: Some(3),
+                ..http("sc:8")
+            },
+            demo,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("contradicts"), "{e}");
+        assert!("bon:4:prm"
+            .parse::<Strategy>()
+            .unwrap_err()
+            .contains("not available"));
+        assert!("sc:1".parse::<Strategy>().is_err());
     }
 
     #[test]

@@ -204,7 +204,12 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
     )
     .await?;
 
-    let fin = finish(&rd, &plan)?;
+    let fin = finish(
+        &rd,
+        &plan,
+        settings.strategy.aggregation(),
+        manifest.info.samples_per_item,
+    )?;
     warnings.extend(fin.warnings.iter().cloned());
     for w in &fin.warnings {
         for s in sinks.iter_mut() {
@@ -628,7 +633,12 @@ struct Finished {
 
 /// Stage 5: compact the file (one line per candidate, latest wins), summarise the
 /// planned records, and warn about truncation.
-fn finish(rd: &RunDir, plan: &Plan) -> Result<Finished, RunError> {
+fn finish(
+    rd: &RunDir,
+    plan: &Plan,
+    agg: anesbench_core::vote::Aggregation,
+    per_item: u32,
+) -> Result<Finished, RunError> {
     let all = read_samples(&rd.samples_path())?;
     if all.superseded > 0 {
         rd.rewrite_samples(&all.records)?;
@@ -638,7 +648,7 @@ fn finish(rd: &RunDir, plan: &Plan) -> Result<Finished, RunError> {
         .iter()
         .filter(|r| plan.index.contains_key(&(r.lang, r.id.clone())))
         .collect();
-    let summary = Summary::from_records(records.iter().copied());
+    let summary = Summary::aggregate(records.iter().copied(), agg, Some(per_item));
     rd.write_summary(&summary)?;
     let errors = records.iter().filter(|r| r.is_error()).count();
     let done = records.len() - errors;

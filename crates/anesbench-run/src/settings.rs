@@ -71,6 +71,91 @@ pub enum BackendKind {
 /// The one API style type: the HTTP backend's own (`chat` or `completions`).
 pub use anesbench_backend::openai::ApiStyle;
 
+/// How an item becomes an answer (`--strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Strategy {
+    /// One sample (temperature 0 unless set otherwise): today's plain run.
+    #[default]
+    Greedy,
+    /// `sc:N`: N samples, majority vote on the extracted letter
+    /// ([`anesbench_core::vote`]).
+    SelfConsistency(u32),
+    /// `bon:N:likelihood`: N samples; the one with the highest mean token
+    /// log-probability under the policy itself decides.
+    BestOfNLikelihood(u32),
+}
+
+impl Strategy {
+    /// Candidates per item.
+    pub fn candidates(self) -> u32 {
+        match self {
+            Strategy::Greedy => 1,
+            Strategy::SelfConsistency(n) | Strategy::BestOfNLikelihood(n) => n,
+        }
+    }
+    /// How the per-item decision is derived from the candidates.
+    pub fn aggregation(self) -> anesbench_core::vote::Aggregation {
+        match self {
+            Strategy::BestOfNLikelihood(_) => anesbench_core::vote::Aggregation::BestLikelihood,
+            _ => anesbench_core::vote::Aggregation::Majority,
+        }
+    }
+    /// Whether candidates need their token log-probabilities.
+    pub fn needs_logprobs(self) -> bool {
+        !matches!(self, Strategy::Greedy)
+    }
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Strategy::Greedy => write!(f, "greedy"),
+            Strategy::SelfConsistency(n) => write!(f, "sc:{n}"),
+            Strategy::BestOfNLikelihood(n) => write!(f, "bon:{n}:likelihood"),
+        }
+    }
+}
+
+impl std::str::FromStr for Strategy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let hint = "expected `greedy`, `sc:N` or `bon:N:likelihood` (N >= 2)";
+        let t = s.trim().to_ascii_lowercase();
+        let parts: Vec<&str> = t.split(':').collect();
+        let n = |x: &str| -> Result<u32, String> {
+            match x.parse::<u32>() {
+                Ok(n) if n >= 2 => Ok(n),
+                _ => Err(format!(
+                    "`{s}`: N must be a whole number of at least 2; {hint}"
+                )),
+            }
+        };
+        match parts.as_slice() {
+            ["greedy"] => Ok(Strategy::Greedy),
+            ["sc", k] => Ok(Strategy::SelfConsistency(n(k)?)),
+            ["bon", k] | ["bon", k, "likelihood"] => Ok(Strategy::BestOfNLikelihood(n(k)?)),
+            ["bon", _, other] => Err(format!(
+                "`{s}`: scorer `{other}` is not available (reward models come later); {hint}"
+            )),
+            _ => Err(format!("unknown strategy `{s}`; {hint}")),
+        }
+    }
+}
+
+impl TryFrom<String> for Strategy {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Strategy> for String {
+    fn from(s: Strategy) -> String {
+        s.to_string()
+    }
+}
+
 /// Whether the prompt goes through a chat template before the model sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -166,7 +251,9 @@ pub struct Settings {
     pub stop: Vec<String>,
     /// Extra JSON fields merged into each request body (`chat_template_kwargs`, ...).
     pub extra_body: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Samples per item (more than one for self-consistency).
+    /// How an item becomes an answer; its N is `samples`.
+    pub strategy: Strategy,
+    /// Candidates per item (the strategy's N; 1 for greedy).
     pub samples: u32,
     pub concurrency: usize,
     /// Per-request timeout, seconds.
@@ -204,6 +291,7 @@ impl Default for Settings {
             seed: None,
             stop: Vec::new(),
             extra_body: None,
+            strategy: Strategy::Greedy,
             samples: 1,
             concurrency: DEFAULT_CONCURRENCY,
             timeout_secs: DEFAULT_TIMEOUT_SECS,
@@ -370,6 +458,17 @@ impl Settings {
                 ));
             }
         }
+        if self.samples != self.strategy.candidates() {
+            return Err(invalid(
+                "samples",
+                format!(
+                    "{} samples per item do not match strategy `{}` ({} candidates)",
+                    self.samples,
+                    self.strategy,
+                    self.strategy.candidates()
+                ),
+            ));
+        }
         if self.mode == Mode::Loglik && self.samples > 1 {
             return Err(invalid(
                 "samples",
@@ -440,11 +539,14 @@ impl Settings {
     /// an explicit temperature 0), `sampled` (one sample at another or the server's
     /// temperature), `self-consistency:N`.
     pub fn solver_label(&self) -> String {
-        match self.mode {
-            Mode::Loglik => "loglik".into(),
-            Mode::Generate if self.samples > 1 => format!("self-consistency:{}", self.samples),
-            Mode::Generate if self.temperature == Some(0.0) => "greedy".into(),
-            Mode::Generate => "sampled".into(),
+        match (self.mode, self.strategy) {
+            (Mode::Loglik, _) => "loglik".into(),
+            (Mode::Generate, Strategy::SelfConsistency(n)) => format!("self-consistency:{n}"),
+            (Mode::Generate, Strategy::BestOfNLikelihood(n)) => {
+                format!("best-of-n:{n}:likelihood")
+            }
+            (Mode::Generate, Strategy::Greedy) if self.temperature == Some(0.0) => "greedy".into(),
+            (Mode::Generate, Strategy::Greedy) => "sampled".into(),
         }
     }
 

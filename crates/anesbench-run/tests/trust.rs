@@ -210,6 +210,7 @@ async fn several_samples_per_item_are_summarised_per_item_by_majority_vote() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = demo_settings(Mode::Generate);
     s.samples = 3;
+    s.strategy = anesbench_run::settings::Strategy::SelfConsistency(3);
     s.temperature = Some(0.7);
     s.limit = Some(10);
     let b = Arc::new(Scripted::new(vec![]));

@@ -27,6 +27,9 @@ pub fn chat_body(model: &str, prompt: &Prompt, params: &GenParams) -> Value {
     let mut body = Map::new();
     body.insert("model".into(), model.into());
     body.insert("messages".into(), messages);
+    if params.logprobs {
+        body.insert("logprobs".into(), true.into());
+    }
     add_params(&mut body, params);
     Value::Object(body)
 }
@@ -36,6 +39,11 @@ pub fn completions_body(model: &str, prompt: &Prompt, params: &GenParams) -> Val
     let mut body = Map::new();
     body.insert("model".into(), model.into());
     body.insert("prompt".into(), completion_text(prompt).into());
+    if params.logprobs {
+        // Legacy completions: an integer asks for token log-probabilities (and that many
+        // alternatives; one is the fewest every server accepts).
+        body.insert("logprobs".into(), 1.into());
+    }
     add_params(&mut body, params);
     Value::Object(body)
 }
@@ -168,7 +176,9 @@ pub fn parse_generation(bytes: &[u8]) -> Result<GenResponse, String> {
         },
     };
     let usage = reply.usage.unwrap_or_default();
+    let mean_logprob = choice.logprobs.as_ref().and_then(mean_token_logprob);
     Ok(GenResponse {
+        mean_logprob,
         content,
         reasoning,
         finish_reason: choice.finish_reason,
@@ -179,6 +189,22 @@ pub fn parse_generation(bytes: &[u8]) -> Result<GenResponse, String> {
             .and_then(|d| d.reasoning_tokens),
         endpoint: None,
     })
+}
+
+/// Mean of the generated tokens' log-probabilities: chat replies list them under
+/// `logprobs.content[].logprob`, legacy completions under `logprobs.token_logprobs`.
+fn mean_token_logprob(lp: &Value) -> Option<f64> {
+    let values: Vec<f64> = if let Some(c) = lp.get("content").and_then(Value::as_array) {
+        c.iter()
+            .filter_map(|t| t.get("logprob").and_then(Value::as_f64))
+            .collect()
+    } else if let Some(t) = lp.get("token_logprobs").and_then(Value::as_array) {
+        t.iter().filter_map(Value::as_f64).collect()
+    } else {
+        return None;
+    };
+    let finite: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+    (!finite.is_empty()).then(|| finite.iter().sum::<f64>() / finite.len() as f64)
 }
 
 /// `content` may be a string, `null`, or (rarely) a list of `{type: text, text}` parts.
@@ -314,13 +340,20 @@ mod tests {
             seed: Some(5),
             stop: vec!["\n\n".into()],
             extra_body: Some(extra),
+            logprobs: true,
         };
+        let c = completions_body("m", &Prompt::Text("hi".into()), &p);
+        assert_eq!(
+            c["logprobs"], 1,
+            "completions ask for token log-probabilities by count"
+        );
         let b = chat_body("m", &Prompt::Chat(vec![ChatMessage::new("user", "hi")]), &p);
         assert_eq!(b["messages"][0]["content"], "hi");
         assert_eq!(b["temperature"], 0.3, "extra body overrides");
         assert_eq!(b["top_p"], 0.9);
         assert_eq!(b["max_tokens"], 64);
         assert_eq!(b["seed"], 5);
+        assert_eq!(b["logprobs"], true);
         assert_eq!(b["stop"][0], "\n\n");
         assert_eq!(b["chat_template_kwargs"]["enable_thinking"], false);
         let c = completions_body(
@@ -368,6 +401,17 @@ mod tests {
             .unwrap_err()
             .contains("no `choices`"));
         assert!(parse_generation(br#"{"choices":[{"message":{"content":5}}]}"#).is_err());
+    }
+
+    #[test]
+    fn mean_token_logprob_reads_chat_and_completions_shapes() {
+        let chat = br#"{"choices":[{"message":{"content":"B"},"finish_reason":"stop","logprobs":{"content":[{"token":"The","logprob":-1.0},{"token":" B","logprob":-0.5}]}}]}"#;
+        assert_eq!(parse_generation(chat).unwrap().mean_logprob, Some(-0.75));
+        let comp = br#"{"choices":[{"text":" B","finish_reason":"stop","logprobs":{"tokens":[" B","."],"token_logprobs":[-0.2,-0.4]}}]}"#;
+        let m = parse_generation(comp).unwrap().mean_logprob.unwrap();
+        assert!((m + 0.3).abs() < 1e-12);
+        let none = br#"{"choices":[{"text":" B","finish_reason":"stop"}]}"#;
+        assert_eq!(parse_generation(none).unwrap().mean_logprob, None);
     }
 
     #[test]

@@ -69,6 +69,7 @@ impl Solver for Generate {
                 rec.completion_tokens = resp.completion_tokens;
                 rec.reasoning_tokens = resp.reasoning_tokens;
                 rec.endpoint = resp.endpoint;
+                rec.mean_logprob = resp.mean_logprob;
             }
             Err(e) => rec.error = Some(e.to_string()),
         }

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anesbench_core::vote::Aggregation;
+
 use crate::exit;
 
 #[derive(clap::Args)]
@@ -11,10 +13,25 @@ pub struct RescoreArgs {
     /// Run directory (holding manifest.json and samples.jsonl).
     #[arg(value_name = "RUN")]
     pub run: PathBuf,
+    /// Per-item decision for runs of several samples per item: `majority` (vote) or
+    /// `likelihood` (the sample with the highest mean token log-probability)
+    /// [default: the run's own strategy].
+    #[arg(long, value_name = "RULE", value_parser = parse_aggregate)]
+    pub aggregate: Option<Aggregation>,
+}
+
+fn parse_aggregate(s: &str) -> Result<Aggregation, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "majority" | "vote" => Ok(Aggregation::Majority),
+        "likelihood" | "best_likelihood" => Ok(Aggregation::BestLikelihood),
+        o => Err(format!(
+            "unknown rule `{o}` (expected majority or likelihood)"
+        )),
+    }
 }
 
 pub fn run(args: RescoreArgs) -> anyhow::Result<ExitCode> {
-    let out = anesbench_run::rescore::rescore(&args.run)?;
+    let out = anesbench_run::rescore::rescore_with(&args.run, args.aggregate)?;
     for w in &out.warnings {
         eprintln!("warning: {w}");
     }

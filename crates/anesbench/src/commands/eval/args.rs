@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anesbench_core::prompt::PromptStyle;
 use anesbench_core::{Lang, Level};
-use anesbench_run::settings::{ApiStyle, ChatTemplate, Mode};
+use anesbench_run::settings::{ApiStyle, ChatTemplate, Mode, Strategy};
 use anesbench_run::shard::ShardSpec;
 use anesbench_run::{Overrides, Resolved};
 
@@ -82,7 +82,13 @@ pub struct EvalArgs {
     /// JSON object merged into each request body, e.g. '{"chat_template_kwargs":{"enable_thinking":false}}'.
     #[arg(long, value_name = "JSON")]
     pub extra_body: Option<String>,
-    /// Samples per item.
+    /// How an item becomes an answer: `greedy` (one sample), `sc:N` (self-consistency: N
+    /// samples, majority vote; a tie goes to the tied letter whose samples have the higher
+    /// mean token log-probability, else no answer), `bon:N:likelihood` (N samples, the one
+    /// with the highest mean token log-probability decides) [default: greedy].
+    #[arg(long, value_name = "S")]
+    pub strategy: Option<Strategy>,
+    /// Samples per item; `--samples N` alone is `--strategy sc:N`.
     #[arg(long, value_name = "N")]
     pub samples: Option<u32>,
     /// Requests in flight at once [default: 64 over HTTP, 1 for the embedded model].
@@ -168,6 +174,7 @@ pub fn resolve(a: &EvalArgs) -> anyhow::Result<Resolved> {
         stop: a.stop.clone(),
         extra_body: a.extra_body.clone(),
         samples: a.samples,
+        strategy: a.strategy,
         concurrency: a.concurrency,
         timeout: a.timeout,
         max_retries: a.max_retries,
