@@ -14,8 +14,10 @@ use anesbench_core::{Lang, Level, SampleRecord};
 use serde::Serialize;
 
 use crate::error::{ReportError, Result};
+use crate::label::{pair_labels, settings_line};
 use crate::rundir::RunDir;
 use crate::stats::{mcnemar_exact, paired_bootstrap};
+use crate::status::Completion;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,6 +31,9 @@ pub struct CompareOptions {
     pub resamples: u32,
     pub seed: u64,
     pub scoring: ItemScoring,
+    /// Compare a run that is not complete (interrupted, errors) on the items it has;
+    /// without it such a run is refused.
+    pub include_incomplete: bool,
 }
 
 impl Default for CompareOptions {
@@ -37,6 +42,7 @@ impl Default for CompareOptions {
             resamples: 10_000,
             seed: 0,
             scoring: ItemScoring::First,
+            include_incomplete: false,
         }
     }
 }
@@ -62,10 +68,40 @@ pub struct PairedStats {
     pub mcnemar_p: f64,
 }
 
+/// One side of a comparison as the reader is told it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    /// Run directory name and path.
+    pub name: String,
+    pub path: String,
+    pub model: String,
+    /// Model, run name and the settings that differ between the two runs.
+    pub label: String,
+    /// Every setting that tells runs apart (prompt, mode, solver, ...).
+    pub settings: String,
+    pub completion: Completion,
+}
+
+impl Side {
+    fn of(run: &RunDir, label: String) -> Side {
+        Side {
+            name: run.name.clone(),
+            path: run.path.display().to_string(),
+            model: run.model().to_string(),
+            label,
+            settings: settings_line(&run.info),
+            completion: run.completion(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
+    /// Labels of the two runs: model, run name and the settings that differ.
     pub run_a: String,
     pub run_b: String,
+    pub a: Side,
+    pub b: Side,
     pub scoring: ItemScoring,
     pub resamples: u32,
     pub seed: u64,
@@ -168,7 +204,17 @@ fn paired(
 /// Compare two runs. Refuses runs with no shared item, or a shared item whose gold
 /// answer differs (different dataset versions: the comparison would be meaningless).
 pub fn compare_runs(a: &RunDir, b: &RunDir, opts: &CompareOptions) -> Result<Comparison> {
+    let [label_a, label_b] = pair_labels(a, b);
     for r in [a, b] {
+        let c = r.completion();
+        if !c.complete && !opts.include_incomplete {
+            return Err(ReportError::Compare(format!(
+                "{}: not complete ({} samples, {}) (hint: --include-incomplete compares it on the items it has)",
+                r.path.display(),
+                c.counts(),
+                c.status
+            )));
+        }
         if r.records.is_empty() {
             return Err(ReportError::Compare(format!(
                 "{}: no samples (hint: paired comparison needs samples.jsonl, not only summary.json)",
@@ -217,8 +263,10 @@ pub fn compare_runs(a: &RunDir, b: &RunDir, opts: &CompareOptions) -> Result<Com
         })
         .collect();
     Ok(Comparison {
-        run_a: a.label().to_string(),
-        run_b: b.label().to_string(),
+        a: Side::of(a, label_a.clone()),
+        b: Side::of(b, label_b.clone()),
+        run_a: label_a,
+        run_b: label_b,
         scoring: opts.scoring,
         resamples: opts.resamples,
         seed: opts.seed,
@@ -235,7 +283,18 @@ impl Comparison {
     /// A plain-text table for the terminal.
     pub fn to_text(&self) -> String {
         let mut o = String::new();
-        let _ = writeln!(o, "A: {}\nB: {}", self.run_a, self.run_b);
+        for (k, s) in [("A", &self.a), ("B", &self.b)] {
+            let _ = writeln!(
+                o,
+                "{k}: {}\n   run {} ({}); {} samples, {}; {}",
+                s.label,
+                s.name,
+                s.path,
+                s.completion.counts(),
+                s.completion.status,
+                s.settings
+            );
+        }
         let _ = writeln!(
             o,
             "{} shared items ({} only in A, {} only in B); per item: {}; paired bootstrap {} resamples, seed {}\n",

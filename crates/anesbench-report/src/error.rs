@@ -18,15 +18,9 @@ pub enum ReportError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("{path}: line {line}{id}: {source} (hint: the file is not a samples.jsonl record stream; `anesbench rescore` can rebuild it from a healthy run)")]
-    Record {
-        path: PathBuf,
-        line: usize,
-        /// ` (id ...)` when the broken line still showed its id.
-        id: String,
-        #[source]
-        source: serde_json::Error,
-    },
+    /// A corrupt `samples.jsonl` (a complete line that is not a record).
+    #[error(transparent)]
+    Samples(anesbench_core::rundir::ReadError),
     #[error("{path}: {source} (hint: delete summary.json; it is recomputed from samples.jsonl)")]
     Summary {
         path: PathBuf,

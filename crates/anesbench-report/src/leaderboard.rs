@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::error::{ReportError, Result};
 use crate::model::RunReport;
 use crate::published::PublishedEntry;
-use crate::size::{resolve_size, SizeMap};
+use crate::size::{resolve_size, SizeMap, SizeSource};
 
 /// What the ranking sorts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,12 +43,30 @@ impl FromStr for RankBy {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LeaderRow {
-    /// 1-based; `None` when the row has no score for the ranking key.
+    /// 1-based; `None` when the row has no score for the ranking key, or is not ranked
+    /// (`unranked_reason`).
     pub rank: Option<usize>,
+    /// How the row is named: the model, or model, run name and the differing settings
+    /// when several runs of one model are listed.
     pub model: String,
     /// `run:<dir name>` or `published`.
     pub source: String,
     pub size_b: Option<f64>,
+    pub size_source: Option<SizeSource>,
+    /// Samples done without error / selected (runs only).
+    pub done: Option<usize>,
+    pub expected: Option<usize>,
+    /// `complete`, `interrupted`, `errors: N`, `subset: limit 12`; `published` for the
+    /// published rows.
+    pub status: String,
+    /// The run's dataset source as given (`demo`, `hf:MiliLab/AnesBench`, a path);
+    /// `published` for the published rows.
+    pub dataset: String,
+    /// A run whose dataset is not the published AnesBench (the demo set, a subset):
+    /// not comparable with the published scores.
+    pub not_published_benchmark: bool,
+    /// Why the row is not ranked: an incomplete run or a subset.
+    pub unranked_reason: Option<String>,
     /// English System 1, 1.x, 2.
     pub en_levels: [Option<f64>; 3],
     pub en: Option<f64>,
@@ -63,11 +81,23 @@ impl LeaderRow {
             |lang: &str, level: &str| r.cell(lang, level).filter(|c| c.n > 0).map(|c| c.accuracy);
         let en = acc("en", "all");
         let zh = acc("zh", "all");
+        let dataset = &r.settings.dataset_source;
         LeaderRow {
             rank: None,
-            model: r.model.clone(),
+            model: r.label.clone(),
             source: format!("run:{}", r.name),
             size_b: r.param_count_b,
+            size_source: r.size_source,
+            done: Some(r.completion.done),
+            expected: Some(r.completion.expected),
+            status: r.completion.status.clone(),
+            dataset: if dataset.is_empty() {
+                "unknown".into()
+            } else {
+                dataset.clone()
+            },
+            not_published_benchmark: dataset == "demo" || !r.completion.subset.is_empty(),
+            unranked_reason: r.completion.unranked_reason(),
             en_levels: ["system1", "system1x", "system2"].map(|l| acc("en", l)),
             en,
             zh,
@@ -77,11 +107,19 @@ impl LeaderRow {
     }
 
     pub fn from_published(e: &PublishedEntry, sizes: Option<&SizeMap>) -> LeaderRow {
+        let (size_b, size_source) = resolve_size(&e.model, None, sizes);
         LeaderRow {
             rank: None,
             model: e.model.clone(),
             source: "published".into(),
-            size_b: resolve_size(&e.model, None, sizes).0,
+            size_b,
+            size_source,
+            done: None,
+            expected: None,
+            status: "published".into(),
+            dataset: "published".into(),
+            not_published_benchmark: false,
+            unranked_reason: None,
             en_levels: e.anesbench_levels.map(Some),
             en: Some(e.anesbench_overall),
             zh: Some(e.amcqa_overall),
@@ -91,6 +129,9 @@ impl LeaderRow {
     }
 
     fn key(&self, by: RankBy) -> Option<f64> {
+        if self.unranked_reason.is_some() {
+            return None;
+        }
         match by {
             RankBy::Overall => self.overall,
             RankBy::En => self.en,
@@ -98,15 +139,35 @@ impl LeaderRow {
             RankBy::Average => self.average,
         }
     }
+
+    fn is_run(&self) -> bool {
+        self.source.starts_with("run:")
+    }
 }
 
-/// Sort best first and number the rows that have a score; ties share a rank.
-pub fn rank(mut rows: Vec<LeaderRow>, by: RankBy) -> Vec<LeaderRow> {
+/// Sort best first and number the rows that have a score; ties share a rank. Incomplete
+/// runs and subsets are not ranked: they come last, with their reason.
+pub fn rank(rows: Vec<LeaderRow>, by: RankBy) -> Vec<LeaderRow> {
+    rank_with(rows, by, false)
+}
+
+/// As [`rank`]; `include_incomplete` ranks incomplete runs and subsets too (their status
+/// still says what they are).
+pub fn rank_with(mut rows: Vec<LeaderRow>, by: RankBy, include_incomplete: bool) -> Vec<LeaderRow> {
+    if include_incomplete {
+        for r in &mut rows {
+            r.unranked_reason = None;
+        }
+    }
     rows.sort_by(|a, b| match (a.key(by), b.key(by)) {
         (Some(x), Some(y)) => y.total_cmp(&x).then_with(|| a.model.cmp(&b.model)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => a.model.cmp(&b.model),
+        (None, None) => a
+            .unranked_reason
+            .is_some()
+            .cmp(&b.unranked_reason.is_some())
+            .then_with(|| a.model.cmp(&b.model)),
     });
     let mut prev: Option<(f64, usize)> = None;
     for (i, r) in rows.iter_mut().enumerate() {
@@ -121,7 +182,7 @@ pub fn rank(mut rows: Vec<LeaderRow>, by: RankBy) -> Vec<LeaderRow> {
     rows
 }
 
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 18] = [
     "rank",
     "model",
     "source",
@@ -133,9 +194,24 @@ const COLUMNS: [&str; 11] = [
     "zh",
     "overall",
     "average",
+    "size_source",
+    "done",
+    "expected",
+    "status",
+    "dataset",
+    "not_published_benchmark",
+    "unranked_reason",
 ];
 
-fn cells(r: &LeaderRow, pct: bool) -> Vec<String> {
+/// Whether the rows stand beside the published table, so that runs on another dataset
+/// must be marked.
+fn beside_published(rows: &[LeaderRow]) -> bool {
+    rows.iter().any(|r| r.source == "published")
+}
+
+const MARK: &str = "\u{2020}";
+
+fn cells(r: &LeaderRow, pct: bool, mark: bool) -> Vec<String> {
     let f = |x: Option<f64>| match x {
         Some(v) if pct => format!("{:.1}", v * 100.0),
         Some(v) => format!("{v:.4}"),
@@ -147,29 +223,111 @@ fn cells(r: &LeaderRow, pct: bool) -> Vec<String> {
             }
         }
     };
+    let dash = || if pct { "-".to_string() } else { String::new() };
     let mut v = vec![
-        r.rank.map_or_else(
-            || if pct { "-".into() } else { String::new() },
-            |k| k.to_string(),
-        ),
-        r.model.clone(),
+        r.rank.map_or_else(dash, |k| k.to_string()),
+        if pct && mark && r.not_published_benchmark {
+            format!("{} {MARK}", r.model)
+        } else {
+            r.model.clone()
+        },
         r.source.clone(),
-        r.size_b.map_or_else(
-            || if pct { "?".into() } else { String::new() },
-            crate::formats::trim_size,
-        ),
+        match (r.size_b, r.size_source) {
+            (Some(b), Some(src)) if pct => format!(
+                "{} ({})",
+                crate::formats::trim_size(b),
+                crate::formats::size_source_text(src)
+            ),
+            (Some(b), _) => crate::formats::trim_size(b),
+            (None, _) if pct => "?".into(),
+            (None, _) => String::new(),
+        },
     ];
+    if pct {
+        v.push(match (r.done, r.expected) {
+            (Some(d), Some(e)) => format!("{d}/{e}"),
+            _ => "-".into(),
+        });
+        v.push(r.status.clone());
+        v.push(r.dataset.clone());
+    }
     v.extend(r.en_levels.iter().map(|x| f(*x)));
     v.extend([f(r.en), f(r.zh), f(r.overall), f(r.average)]);
+    if !pct {
+        v.extend([
+            r.size_source
+                .map(|s| s.name().to_string())
+                .unwrap_or_default(),
+            r.done.map(|d| d.to_string()).unwrap_or_default(),
+            r.expected.map(|d| d.to_string()).unwrap_or_default(),
+            r.status.clone(),
+            r.dataset.clone(),
+            r.not_published_benchmark.to_string(),
+            r.unranked_reason.clone().unwrap_or_default(),
+        ]);
+    }
     v
 }
 
-/// Aligned text table for the terminal (percentages).
+/// Lines under a table: the runs left out of the ranking, and the runs that are not on
+/// the published benchmark when the table has the published rows.
+pub fn footnotes(rows: &[LeaderRow]) -> Vec<String> {
+    let mut out = Vec::new();
+    let unranked: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            r.unranked_reason
+                .as_ref()
+                .map(|why| format!("{} ({why})", r.source))
+        })
+        .collect();
+    if !unranked.is_empty() {
+        out.push(format!(
+            "Not ranked (incomplete runs and subsets are not ranked beside full runs; --include-incomplete ranks them): {}",
+            unranked.join("; ")
+        ));
+    }
+    if beside_published(rows) {
+        for r in rows
+            .iter()
+            .filter(|r| r.is_run() && r.not_published_benchmark)
+        {
+            let subset = r
+                .status
+                .split("; ")
+                .find(|w| w.starts_with("subset: "))
+                .map(|w| format!(", {w}"))
+                .unwrap_or_default();
+            out.push(format!(
+                "{MARK} {}: dataset `{}`{subset}, not the published AnesBench: not comparable with the published scores.",
+                r.source, r.dataset
+            ));
+        }
+        let own: Vec<String> = rows
+            .iter()
+            .filter(|r| r.is_run())
+            .map(|r| format!("{} on dataset `{}`", r.source, r.dataset))
+            .collect();
+        if !own.is_empty() {
+            out.push(format!(
+                "Own runs: {}; the published scores are English AnesBench (AMCQA for zh).",
+                own.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+const TEXT_HEAD: [&str; 14] = [
+    "#", "Model", "Source", "Size B", "Done", "Status", "Dataset", "EN S1", "EN S1.x", "EN S2",
+    "EN", "ZH", "Overall", "Avg",
+];
+
+/// Aligned text table for the terminal (percentages), with its footnotes.
 pub fn to_table(rows: &[LeaderRow]) -> String {
-    let head = [
-        "#", "Model", "Source", "Size B", "EN S1", "EN S1.x", "EN S2", "EN", "ZH", "Overall", "Avg",
-    ];
-    let body: Vec<Vec<String>> = rows.iter().map(|r| cells(r, true)).collect();
+    let mark = beside_published(rows);
+    let body: Vec<Vec<String>> = rows.iter().map(|r| cells(r, true, mark)).collect();
+    let head = TEXT_HEAD;
     let widths: Vec<usize> = (0..head.len())
         .map(|i| {
             body.iter()
@@ -185,7 +343,7 @@ pub fn to_table(rows: &[LeaderRow]) -> String {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                if i == 1 || i == 2 {
+                if matches!(i, 1 | 2 | 5 | 6) {
                     format!("{c:<w$}", w = widths[i])
                 } else {
                     format!("{c:>w$}", w = widths[i])
@@ -193,6 +351,13 @@ pub fn to_table(rows: &[LeaderRow]) -> String {
             })
             .collect();
         let _ = writeln!(o, "{}", line.join("  ").trim_end());
+    }
+    let notes = footnotes(rows);
+    if !notes.is_empty() {
+        o.push('\n');
+        for n in notes {
+            let _ = writeln!(o, "{n}");
+        }
     }
     o
 }
@@ -203,6 +368,9 @@ pub fn to_markdown(rows: &[LeaderRow]) -> String {
         "Model",
         "Source",
         "Size (B)",
+        "Done",
+        "Status",
+        "Dataset",
         "EN S1 %",
         "EN S1.x %",
         "EN S2 %",
@@ -211,20 +379,25 @@ pub fn to_markdown(rows: &[LeaderRow]) -> String {
         "Overall %",
         "Avg %",
     ];
+    let mark = beside_published(rows);
     let mut o = format!(
         "| {} |\n|{}\n",
         head.join(" | "),
         " --- |".repeat(head.len())
     );
     for r in rows {
-        let _ = writeln!(
-            o,
-            "| {} |",
-            cells(r, true)
-                .join(" | ")
-                .replace('|', "\\|")
-                .replace(" \\| ", " | ")
-        );
+        let c: Vec<String> = cells(r, true, mark)
+            .into_iter()
+            .map(|c| c.replace('|', "\\|"))
+            .collect();
+        let _ = writeln!(o, "| {} |", c.join(" | "));
+    }
+    let notes = footnotes(rows);
+    if !notes.is_empty() {
+        o.push('\n');
+        for n in notes {
+            let _ = writeln!(o, "{n}\n");
+        }
     }
     o
 }
@@ -233,10 +406,10 @@ pub fn to_csv(rows: &[LeaderRow]) -> String {
     let mut o = COLUMNS.join(",");
     o.push('\n');
     for r in rows {
-        let c: Vec<String> = cells(r, false)
+        let c: Vec<String> = cells(r, false, false)
             .into_iter()
             .map(|s| {
-                if s.contains([',', '"']) {
+                if s.contains([',', '"', '\n']) {
                     format!("\"{}\"", s.replace('"', "\"\""))
                 } else {
                     s
@@ -250,7 +423,7 @@ pub fn to_csv(rows: &[LeaderRow]) -> String {
 }
 
 pub fn to_json(rows: &[LeaderRow], by: RankBy) -> String {
-    let v = serde_json::json!({ "ranked_by": by, "rows": rows });
+    let v = serde_json::json!({ "ranked_by": by, "rows": rows, "notes": footnotes(rows) });
     let mut s = serde_json::to_string_pretty(&v).expect("rows serialise");
     s.push('\n');
     s

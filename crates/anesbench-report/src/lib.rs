@@ -4,6 +4,7 @@
 //! `samples.jsonl` where it exists.
 
 pub mod error;
+pub mod label;
 pub mod model;
 pub mod plots;
 pub mod points;
@@ -11,6 +12,7 @@ pub mod published;
 pub mod rundir;
 pub mod size;
 pub mod stats;
+pub mod status;
 
 pub use error::{ReportError, Result};
 pub use model::Report;

@@ -4,8 +4,10 @@ use anesbench_core::summary::{Cell, LengthStats};
 use anesbench_core::{Lang, Level};
 use serde::Serialize;
 
+use crate::label::run_labels;
 use crate::rundir::RunDir;
 use crate::size::{resolve_size, SizeMap, SizeSource};
+use crate::status::Completion;
 
 /// Version of the JSON report layout.
 pub const REPORT_SCHEMA: u32 = 1;
@@ -13,8 +15,14 @@ pub const REPORT_SCHEMA: u32 = 1;
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema: u32,
+    /// Whether incomplete runs (interrupted, errored, subsets) are ranked too.
+    pub include_incomplete: bool,
     pub runs: Vec<RunReport>,
 }
+
+/// Why a loglik run has no output-length table.
+pub const LOGLIK_NO_LENGTH: &str =
+    "loglik mode scores each option's log-likelihood and generates no text";
 
 /// Settings that change a score, as the manifest recorded them.
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +61,15 @@ pub struct RunReport {
     pub name: String,
     pub path: String,
     pub model: String,
+    /// How the run is named in tables and figures: the model, or the model with the run
+    /// name and the settings that differ when several runs of the model are shown.
+    pub label: String,
+    /// Samples done / selected and the status word.
+    pub completion: Completion,
+    /// 1-based rank by overall accuracy among the ranked runs; `None` when not ranked.
+    pub rank: Option<usize>,
+    /// Why the run is not ranked (incomplete or a subset), when it is not.
+    pub unranked_reason: Option<String>,
     pub param_count_b: Option<f64>,
     pub size_source: Option<SizeSource>,
     pub settings: Settings,
@@ -61,14 +78,18 @@ pub struct RunReport {
     /// en, zh, all (languages present only) x System 1, 1.x, 2, all.
     pub cells: Vec<CellRow>,
     pub length: Vec<LengthRow>,
+    /// Why there is no output-length table (loglik runs generate no text).
+    pub length_omitted: Option<String>,
     pub warnings: Vec<String>,
 }
 
 impl RunReport {
+    /// A run on its own; [`Report::new`] names it among the other runs and ranks it.
     pub fn from_run(run: &RunDir, sizes: Option<&SizeMap>) -> RunReport {
         let info = &run.info;
         let s = &run.summary;
-        let (param_count_b, size_source) = resolve_size(run.label(), info.recorded_size(), sizes);
+        let (param_count_b, size_source) = resolve_size(run.model(), info.recorded_size(), sizes);
+        let loglik = info.mode == "loglik";
         let mut cells = Vec::new();
         let langs: Vec<Option<Lang>> = Lang::ALL
             .into_iter()
@@ -95,6 +116,7 @@ impl RunReport {
         }
         let length = Level::ALL
             .into_iter()
+            .filter(|_| !loglik)
             .filter_map(|l| {
                 s.length_by_level.get(l.key()).map(|st| LengthRow {
                     level: l.key().into(),
@@ -105,7 +127,11 @@ impl RunReport {
         RunReport {
             name: run.name.clone(),
             path: run.path.display().to_string(),
-            model: run.label().to_string(),
+            model: run.model().to_string(),
+            label: run.model().to_string(),
+            completion: run.completion(),
+            rank: None,
+            unranked_reason: None,
             param_count_b,
             size_source,
             settings: Settings {
@@ -124,6 +150,7 @@ impl RunReport {
             samples: s.samples,
             cells,
             length,
+            length_omitted: loglik.then(|| LOGLIK_NO_LENGTH.to_string()),
             warnings: run.warnings.clone(),
         }
     }
@@ -144,11 +171,63 @@ impl RunReport {
 }
 
 impl Report {
+    /// Runs named among each other and ranked by overall accuracy; incomplete runs and
+    /// subsets are left out of the ranking (see [`Report::with_incomplete`]).
     pub fn new(runs: &[RunDir], sizes: Option<&SizeMap>) -> Report {
+        Report::with_incomplete(runs, sizes, false)
+    }
+
+    /// As [`Report::new`]; `include_incomplete` ranks incomplete runs and subsets too.
+    pub fn with_incomplete(
+        runs: &[RunDir],
+        sizes: Option<&SizeMap>,
+        include_incomplete: bool,
+    ) -> Report {
+        let labels = run_labels(&runs.iter().collect::<Vec<_>>());
+        let mut out: Vec<RunReport> = runs
+            .iter()
+            .zip(labels)
+            .map(|(r, label)| RunReport {
+                label,
+                ..RunReport::from_run(r, sizes)
+            })
+            .collect();
+        for r in &mut out {
+            if !include_incomplete {
+                r.unranked_reason = r.completion.unranked_reason();
+            }
+        }
+        let mut order: Vec<usize> = (0..out.len())
+            .filter(|&i| out[i].unranked_reason.is_none())
+            .collect();
+        let acc = |r: &RunReport| {
+            r.cell("all", "all")
+                .map_or(f64::NEG_INFINITY, |c| c.accuracy)
+        };
+        order.sort_by(|&a, &b| acc(&out[b]).total_cmp(&acc(&out[a])));
+        let mut prev: Option<(f64, usize)> = None;
+        for (pos, &i) in order.iter().enumerate() {
+            let a = acc(&out[i]);
+            let rank = match prev {
+                Some((pa, pr)) if pa == a => pr,
+                _ => pos + 1,
+            };
+            prev = Some((a, rank));
+            out[i].rank = Some(rank);
+        }
         Report {
             schema: REPORT_SCHEMA,
-            runs: runs.iter().map(|r| RunReport::from_run(r, sizes)).collect(),
+            include_incomplete,
+            runs: out,
         }
+    }
+
+    /// Ranked runs best first, then the others in the order given.
+    pub fn ranked(&self) -> (Vec<&RunReport>, Vec<&RunReport>) {
+        let mut ranked: Vec<&RunReport> = self.runs.iter().filter(|r| r.rank.is_some()).collect();
+        ranked.sort_by_key(|r| r.rank);
+        let rest = self.runs.iter().filter(|r| r.rank.is_none()).collect();
+        (ranked, rest)
     }
 }
 

@@ -51,7 +51,7 @@ impl ModelPoint {
         };
         let lv = Level::ALL.map(|l| score(r.cell(lang, l.key())));
         ModelPoint {
-            label: r.model.clone(),
+            label: r.label.clone(),
             size_b: r.param_count_b,
             levels: lv,
             en: score(r.cell("en", "all")),

@@ -1,10 +1,10 @@
 //! Reading a run directory (`manifest.json`, `samples.jsonl`, `summary.json`) as the
 //! runner leaves it, including while it is still being written.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anesbench_core::manifest::RunInfo;
+use anesbench_core::rundir::ReadError;
 use anesbench_core::{Lang, SampleRecord, Summary};
 
 use crate::error::{ReportError, Result};
@@ -72,13 +72,16 @@ impl RunDir {
         })
     }
 
-    /// Name shown in tables and figures: the model, else the directory name.
-    pub fn label(&self) -> &str {
-        if self.info.model.is_empty() {
-            &self.name
-        } else {
-            &self.info.model
-        }
+    /// The model the run is of: the manifest's model, else the directory name. Tables
+    /// and figures name runs with [`crate::label::run_labels`], which tells apart runs
+    /// of one model.
+    pub fn model(&self) -> &str {
+        crate::label::model_of(self)
+    }
+
+    /// Samples done against samples selected, and the status word.
+    pub fn completion(&self) -> crate::status::Completion {
+        crate::status::Completion::of(self)
     }
 
     pub fn has_lang(&self, lang: Lang) -> bool {
@@ -115,63 +118,31 @@ fn read_summary(p: &Path) -> Result<Option<Summary>> {
     }
 }
 
-/// Parse `samples.jsonl`. A broken *last* line is what a run killed mid-write leaves: it
-/// is skipped with a warning. A broken line anywhere else is an error.
+/// Read `samples.jsonl` with the one reader every command uses
+/// ([`anesbench_core::rundir::read_samples`]): a torn tail (the bytes after the last
+/// newline, what a run killed mid-write leaves, even inside a UTF-8 character) is skipped
+/// with a warning; a complete line that is not a record is corruption, an error naming
+/// the line and the record's id.
 pub fn read_samples(p: &Path, warnings: &mut Vec<String>) -> Result<Vec<SampleRecord>> {
-    let text = std::fs::read_to_string(p).map_err(|e| ReportError::io(p, e))?;
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| (i + 1, l))
-        .collect();
-    let mut by_key: BTreeMap<(Lang, String, u32), usize> = BTreeMap::new();
-    let mut records: Vec<SampleRecord> = Vec::with_capacity(lines.len());
-    let mut replaced = 0usize;
-    for (pos, &(line, l)) in lines.iter().enumerate() {
-        let r: SampleRecord = match serde_json::from_str(l) {
-            Ok(r) => r,
-            Err(source) if pos + 1 == lines.len() => {
-                warnings.push(format!(
-                    "{}: line {line}: torn last line skipped ({source})",
-                    p.display()
-                ));
-                break;
-            }
-            Err(source) => {
-                return Err(ReportError::Record {
-                    path: p.into(),
-                    line,
-                    id: id_hint(l),
-                    source,
-                });
-            }
-        };
-        match by_key.get(&r.key()) {
-            Some(&i) => {
-                records[i] = r;
-                replaced += 1;
-            }
-            None => {
-                by_key.insert(r.key(), records.len());
-                records.push(r);
-            }
-        }
-    }
-    if replaced > 0 {
+    let s = anesbench_core::rundir::read_samples(p).map_err(|e| match e {
+        ReadError::Io { path, source } => ReportError::io(path, source),
+        corrupt @ ReadError::Corrupt { .. } => ReportError::Samples(corrupt),
+    })?;
+    if s.torn_bytes > 0 {
         warnings.push(format!(
-            "{}: {replaced} sample(s) written more than once; the last one counts",
-            p.display()
+            "{}: torn last line skipped ({} bytes after the last newline: the run was stopped while writing)",
+            p.display(),
+            s.torn_bytes
         ));
     }
-    Ok(records)
-}
-
-fn id_hint(line: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(line)
-        .ok()
-        .and_then(|v| v.get("id").map(|id| format!(" (id {id})")))
-        .unwrap_or_default()
+    if s.superseded > 0 {
+        warnings.push(format!(
+            "{}: {} sample(s) written more than once; the last one counts",
+            p.display(),
+            s.superseded
+        ));
+    }
+    Ok(s.records)
 }
 
 /// Write a run directory; used by tests here and in other crates to build fixtures.

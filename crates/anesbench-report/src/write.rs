@@ -16,6 +16,8 @@ pub struct ReportOptions {
     pub formats: Vec<Format>,
     /// Also write `figures/<id>.png`.
     pub png: bool,
+    /// Rank and draw incomplete runs and subsets beside full runs.
+    pub include_incomplete: bool,
 }
 
 /// Draw every figure the points allow; the others come back with the reason.
@@ -63,11 +65,29 @@ pub fn write_report(
     sizes: Option<&SizeMap>,
     opts: &ReportOptions,
 ) -> Result<Vec<PathBuf>> {
-    let report = Report::new(runs, sizes);
-    let pts: Vec<ModelPoint> = report.runs.iter().map(ModelPoint::from_run).collect();
+    let report = Report::with_incomplete(runs, sizes, opts.include_incomplete);
+    // The figures set runs side by side: only the ranked ones, the others named below.
+    let (ranked, rest) = report.ranked();
+    let pts: Vec<ModelPoint> = ranked.iter().map(|r| ModelPoint::from_run(r)).collect();
     let fig_dir = opts.out_dir.join("figures");
     std::fs::create_dir_all(&fig_dir).map_err(|e| ReportError::io(&fig_dir, e))?;
-    let figures = render_figures(&pts, Some(&fig_dir), opts.png)?;
+    let mut figures = render_figures(&pts, Some(&fig_dir), opts.png)?;
+    if !rest.is_empty() {
+        let note = format!(
+            "Not drawn (not ranked; --include-incomplete draws them): {}",
+            rest.iter()
+                .map(|r| format!(
+                    "{} ({})",
+                    r.label,
+                    r.unranked_reason.as_deref().unwrap_or_default()
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        for f in &mut figures {
+            f.notes.push(note.clone());
+        }
+    }
     let mut written: Vec<PathBuf> = figures
         .iter()
         .filter_map(|f| f.file.as_ref().map(|p| opts.out_dir.join(p)))

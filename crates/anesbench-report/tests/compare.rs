@@ -54,6 +54,7 @@ fn discordant_counts_mcnemar_and_bootstrap() {
         resamples: 2000,
         seed: 7,
         scoring: ItemScoring::First,
+        include_incomplete: false,
     };
     let c = compare_runs(&a, &b, &opts).unwrap();
     assert_eq!((c.shared_items, c.only_in_a, c.only_in_b), (20, 1, 0));

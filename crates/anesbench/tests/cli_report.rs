@@ -114,6 +114,50 @@ fn leaderboard_ranks_runs_beside_published_and_draws_the_scale_figure() {
 }
 
 #[test]
+fn leaderboard_leaves_an_interrupted_run_unranked_unless_asked() {
+    let d = tempfile::tempdir().unwrap();
+    make_runs(d.path());
+    let info = anesbench_core::manifest::RunInfo {
+        selected_items: 120,
+        finished_at: None,
+        ..run_info("Llama-3.3-70B-Instruct", None)
+    };
+    write_run_dir(
+        &d.path().join("cut"),
+        &info,
+        &synthetic_records(2, [100, 100, 100], 0, &[Lang::En, Lang::Zh], [10, 10, 10]),
+        false,
+    )
+    .unwrap();
+    let o = anesbench(&["leaderboard", "small", "big", "cut"], d.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let table = text(&o.stdout);
+    let cut = table.lines().find(|l| l.contains("run:cut")).unwrap();
+    assert!(
+        cut.starts_with('-') && cut.contains("12/120") && cut.contains("interrupted"),
+        "{table}"
+    );
+    assert!(table.contains("--include-incomplete"), "{table}");
+    let o = anesbench(
+        &["leaderboard", "small", "big", "cut", "--include-incomplete"],
+        d.path(),
+    );
+    let table = text(&o.stdout);
+    assert!(table.lines().nth(1).unwrap().contains("run:cut"), "{table}");
+
+    let o = anesbench(&["compare", "big", "cut"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("not complete (12/120"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = anesbench(&["compare", "big", "cut", "--include-incomplete"], d.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("12/120 samples, interrupted"));
+}
+
+#[test]
 fn compare_reports_paired_statistics_and_refuses_mismatched_gold() {
     let d = tempfile::tempdir().unwrap();
     make_runs(d.path());

@@ -9,7 +9,7 @@ use crate::model::Report;
 
 pub struct CsvExporter;
 
-const HEADER: &str = "run,model,param_count_b,mode,prompt,temperature,samples_per_item,solver,lang,level,n,correct,accuracy,ci_low,ci_high,no_answer,truncated,errors,mean_completion_tokens,median_completion_tokens";
+const HEADER: &str = "run,label,model,param_count_b,size_source,done,expected,status,rank,mode,prompt,temperature,samples_per_item,solver,dataset_source,subset,lang,level,n,correct,accuracy,ci_low,ci_high,no_answer,truncated,errors,mean_completion_tokens,median_completion_tokens";
 
 /// RFC 4180 quoting, only where needed.
 fn field(s: &str) -> String {
@@ -43,13 +43,23 @@ impl Exporter for CsvExporter {
                     .and_then(|l| r.length.iter().find(|x| x.level == l.key()));
                 let cols = [
                     field(&r.name),
+                    field(&r.label),
                     field(&r.model),
                     r.param_count_b.map(trim_num).unwrap_or_default(),
+                    r.size_source
+                        .map(|s| s.name().to_string())
+                        .unwrap_or_default(),
+                    r.completion.done.to_string(),
+                    r.completion.expected.to_string(),
+                    field(&r.completion.status),
+                    r.rank.map(|k| k.to_string()).unwrap_or_default(),
                     field(&s.mode),
                     field(&s.prompt),
                     s.temperature.map(trim_num).unwrap_or_default(),
                     s.samples_per_item.to_string(),
                     field(&s.solver),
+                    field(&s.dataset_source),
+                    field(&r.completion.subset.join("; ")),
                     c.lang.clone(),
                     c.level.clone(),
                     k.n.to_string(),

@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use super::text::{
-    cell_row, opt_num, overview, settings, CELL_HEADER, LENGTH_HEADER, OVERVIEW_HEADER,
+    cell_row, length_omitted, opt_num, overview, run_heading, settings, CELL_HEADER, LENGTH_HEADER,
+    OVERVIEW_HEADER, UNRANKED_NOTE,
 };
 use super::{Exporter, RenderedFigure};
 use crate::error::Result;
@@ -70,14 +71,16 @@ impl Exporter for HtmlExporter {
             o,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>AnesBench report</title><style>{STYLE}</style></head><body>\n<h1>AnesBench report</h1>\n<p>Accuracy counts every sample: no answer and errors count as wrong and are also counted apart. Intervals are 95% Wilson intervals.</p>\n"
         );
-        table(&mut o, &OVERVIEW_HEADER, report.runs.iter().map(overview));
+        let (ranked, rest) = report.ranked();
+        if !ranked.is_empty() {
+            table(&mut o, &OVERVIEW_HEADER, ranked.iter().map(|r| overview(r)));
+        }
+        if !rest.is_empty() {
+            let _ = writeln!(o, "<p>{}</p>", escape(UNRANKED_NOTE));
+            table(&mut o, &OVERVIEW_HEADER, rest.iter().map(|r| overview(r)));
+        }
         for r in &report.runs {
-            let _ = writeln!(
-                o,
-                "<h2>{} <code>{}</code></h2>",
-                escape(&r.model),
-                escape(&r.name)
-            );
+            let _ = writeln!(o, "<h2>{}</h2>", escape(&run_heading(r)));
             table(
                 &mut o,
                 &["Setting", "Value"],
@@ -86,19 +89,23 @@ impl Exporter for HtmlExporter {
             o.push_str("<h3>Accuracy by level and language</h3>\n");
             table(&mut o, &CELL_HEADER, r.cells.iter().map(cell_row));
             o.push_str("<h3>Output length per level (completion tokens)</h3>\n");
-            table(
-                &mut o,
-                &LENGTH_HEADER,
-                r.length.iter().map(|l| {
-                    vec![
-                        level_name(&l.level).to_string(),
-                        l.stats.n.to_string(),
-                        opt_num(l.stats.mean_completion_tokens, 1),
-                        opt_num(l.stats.median_completion_tokens, 1),
-                        opt_num(l.stats.mean_reasoning_tokens, 1),
-                    ]
-                }),
-            );
+            if let Some(why) = &r.length_omitted {
+                let _ = writeln!(o, "<p><em>{}</em></p>", escape(&length_omitted(why)));
+            } else {
+                table(
+                    &mut o,
+                    &LENGTH_HEADER,
+                    r.length.iter().map(|l| {
+                        vec![
+                            level_name(&l.level).to_string(),
+                            l.stats.n.to_string(),
+                            opt_num(l.stats.mean_completion_tokens, 1),
+                            opt_num(l.stats.median_completion_tokens, 1),
+                            opt_num(l.stats.mean_reasoning_tokens, 1),
+                        ]
+                    }),
+                );
+            }
             for w in &r.warnings {
                 let _ = writeln!(o, "<p class=\"warn\">Warning: {}</p>", escape(w));
             }

@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use super::text::{
-    cell_row, opt_num, overview, settings, CELL_HEADER, LENGTH_HEADER, OVERVIEW_HEADER,
+    cell_row, length_omitted, opt_num, overview, run_heading, settings, CELL_HEADER, LENGTH_HEADER,
+    OVERVIEW_HEADER, UNRANKED_NOTE,
 };
 use super::{Exporter, RenderedFigure};
 use crate::error::Result;
@@ -32,12 +33,22 @@ impl Exporter for MarkdownExporter {
     fn render(&self, report: &Report, figures: &[RenderedFigure]) -> Result<String> {
         let mut o = String::from("# AnesBench report\n\n");
         o.push_str("Accuracy counts every sample: no answer and errors count as wrong and are also counted apart.\n\n");
-        header(&mut o, &OVERVIEW_HEADER);
-        for r in &report.runs {
-            row(&mut o, overview(r));
+        let (ranked, rest) = report.ranked();
+        if !ranked.is_empty() {
+            header(&mut o, &OVERVIEW_HEADER);
+            for r in &ranked {
+                row(&mut o, overview(r));
+            }
+        }
+        if !rest.is_empty() {
+            let _ = write!(o, "\n{UNRANKED_NOTE}\n\n");
+            header(&mut o, &OVERVIEW_HEADER);
+            for r in &rest {
+                row(&mut o, overview(r));
+            }
         }
         for r in &report.runs {
-            let _ = write!(o, "\n## {} (`{}`)\n\n", r.model, r.name);
+            let _ = write!(o, "\n## {}\n\n", run_heading(r));
             header(&mut o, &["Setting", "Value"]);
             for (k, v) in settings(r) {
                 row(&mut o, [k.to_string(), v]);
@@ -48,7 +59,11 @@ impl Exporter for MarkdownExporter {
                 row(&mut o, cell_row(c));
             }
             o.push_str("\n### Output length per level (completion tokens)\n\n");
-            header(&mut o, &LENGTH_HEADER);
+            if let Some(why) = &r.length_omitted {
+                let _ = writeln!(o, "_{}_", length_omitted(why));
+            } else {
+                header(&mut o, &LENGTH_HEADER);
+            }
             for l in &r.length {
                 let s = &l.stats;
                 row(

@@ -5,7 +5,7 @@ mod html;
 mod json;
 mod md;
 mod text;
-pub use text::trim_num as trim_size;
+pub use text::{size_source_text, trim_num as trim_size};
 
 use std::str::FromStr;
 

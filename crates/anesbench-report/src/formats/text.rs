@@ -17,18 +17,20 @@ pub fn opt_num(x: Option<f64>, digits: usize) -> String {
     x.map_or_else(|| "-".to_string(), |v| format!("{v:.digits$}"))
 }
 
+/// Where a size came from, as text output says it.
+pub fn size_source_text(src: SizeSource) -> &'static str {
+    match src {
+        SizeSource::Flag => "--param-count",
+        SizeSource::Manifest => "manifest",
+        SizeSource::Mapping => "--sizes",
+        SizeSource::Known => "known table",
+        SizeSource::Name => "from name",
+    }
+}
+
 pub fn size(r: &RunReport) -> String {
     match (r.param_count_b, r.size_source) {
-        (Some(b), Some(src)) => {
-            let from = match src {
-                SizeSource::Flag => "--param-count",
-                SizeSource::Manifest => "manifest",
-                SizeSource::Mapping => "--sizes",
-                SizeSource::Known => "known table",
-                SizeSource::Name => "from name",
-            };
-            format!("{}B ({from})", trim_num(b))
-        }
+        (Some(b), Some(src)) => format!("{}B ({})", trim_num(b), size_source_text(src)),
         (Some(b), None) => format!("{}B", trim_num(b)),
         _ => "unknown".into(),
     }
@@ -51,6 +53,19 @@ pub fn settings(r: &RunReport) -> Vec<(&'static str, String)> {
     };
     vec![
         ("model", or_dash(&r.model)),
+        ("run", r.name.clone()),
+        (
+            "samples done / selected",
+            format!("{} ({})", r.completion.counts(), r.completion.status),
+        ),
+        (
+            "rank",
+            match (&r.rank, &r.unranked_reason) {
+                (Some(k), _) => k.to_string(),
+                (None, Some(why)) => format!("not ranked ({why})"),
+                (None, None) => "-".into(),
+            },
+        ),
         ("size", size(r)),
         ("mode", or_dash(&s.mode)),
         ("prompt", or_dash(&s.prompt)),
@@ -58,6 +73,14 @@ pub fn settings(r: &RunReport) -> Vec<(&'static str, String)> {
         ("samples per item", s.samples_per_item.to_string()),
         ("solver", or_dash(&s.solver)),
         ("dataset", or_dash(&s.dataset_source)),
+        (
+            "subset",
+            if r.completion.subset.is_empty() {
+                "none (every item)".into()
+            } else {
+                r.completion.subset.join(", ")
+            },
+        ),
         (
             "dataset fingerprint",
             or_dash(&s.dataset_fingerprint.chars().take(16).collect::<String>()),
@@ -74,6 +97,25 @@ pub fn settings(r: &RunReport) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Heading of a run's section: its label, directory, counts and status.
+pub fn run_heading(r: &RunReport) -> String {
+    format!(
+        "{} (run {}; {} samples, {})",
+        r.label,
+        r.name,
+        r.completion.counts(),
+        r.completion.status
+    )
+}
+
+/// The sentence under the ranked overview that introduces the runs left out of it.
+pub const UNRANKED_NOTE: &str = "Not ranked: incomplete runs (interrupted, errors) and subsets (--limit, --shard, filters) are not ranked beside full runs; `--include-incomplete` ranks them.";
+
+/// What stands in for the output-length table of a run that has none.
+pub fn length_omitted(why: &str) -> String {
+    format!("Output length: not shown: {why}.")
+}
+
 /// Row of the cross-run summary: overall, per level, per language accuracy.
 pub fn overview(r: &RunReport) -> Vec<String> {
     let acc = |lang: &str, level: &str| {
@@ -81,7 +123,10 @@ pub fn overview(r: &RunReport) -> Vec<String> {
             .map_or_else(|| "-".into(), |c| pct(c.accuracy))
     };
     vec![
-        r.model.clone(),
+        r.rank.map_or_else(|| "-".into(), |k| k.to_string()),
+        r.label.clone(),
+        r.completion.counts(),
+        r.completion.status.clone(),
         size(r),
         acc("all", "all"),
         acc("all", "system1"),
@@ -92,8 +137,11 @@ pub fn overview(r: &RunReport) -> Vec<String> {
     ]
 }
 
-pub const OVERVIEW_HEADER: [&str; 8] = [
-    "Model",
+pub const OVERVIEW_HEADER: [&str; 11] = [
+    "#",
+    "Run",
+    "Samples done",
+    "Status",
     "Size",
     "Overall %",
     "System 1 %",

@@ -33,6 +33,10 @@ pub struct CompareArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Compare a run that is not complete (interrupted, errors) on the items it has;
+    /// without it such a run is refused.
+    #[arg(long)]
+    pub include_incomplete: bool,
 }
 
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
@@ -47,6 +51,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
             PerItem::First => ItemScoring::First,
             PerItem::Majority => ItemScoring::Majority,
         },
+        include_incomplete: args.include_incomplete,
     };
     let c = compare_runs(&runs[0], &runs[1], &opts)?;
     if args.json {

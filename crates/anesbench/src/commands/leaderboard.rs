@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anesbench_report::leaderboard::{
-    rank, to_csv, to_json, to_markdown, to_table, LeaderRow, RankBy,
+    rank_with, to_csv, to_json, to_markdown, to_table, LeaderRow, RankBy,
 };
 use anesbench_report::model::Report;
 use anesbench_report::plots::{render_to_file, scale_analysis, FigureKind};
@@ -50,6 +50,10 @@ pub struct LeaderboardArgs {
     /// Model sizes for names that carry none: TSV `model<TAB>billions` or a JSON object.
     #[arg(long, value_name = "FILE")]
     pub sizes: Option<PathBuf>,
+    /// Rank incomplete runs (interrupted, errors) and subsets (--limit, --shard, filters)
+    /// beside full runs; without it they are listed last, unranked, with the reason.
+    #[arg(long)]
+    pub include_incomplete: bool,
 }
 
 pub fn run(args: LeaderboardArgs) -> anyhow::Result<ExitCode> {
@@ -66,11 +70,13 @@ pub fn run(args: LeaderboardArgs) -> anyhow::Result<ExitCode> {
         None => RankBy::Overall,
     };
     let runs = super::report::open_runs(&args.runs)?;
-    let report = Report::new(&runs, sizes.as_ref());
+    let report = Report::with_incomplete(&runs, sizes.as_ref(), args.include_incomplete);
     let mut rows: Vec<LeaderRow> = report.runs.iter().map(LeaderRow::from_run).collect();
+    // The figure sets runs beside each other: only those that are ranked.
     let mut points: Vec<ModelPoint> = report
         .runs
         .iter()
+        .filter(|r| r.rank.is_some())
         .map(|r| ModelPoint::from_run_lang(r, "en"))
         .collect();
     if args.published {
@@ -85,7 +91,7 @@ pub fn run(args: LeaderboardArgs) -> anyhow::Result<ExitCode> {
         );
         eprintln!("published: {PUBLISHED_SOURCE}; AMCQA (zh) is a different Chinese set from AnesBench zh");
     }
-    let rows = rank(rows, by);
+    let rows = rank_with(rows, by, args.include_incomplete);
     let text = match args.format {
         TableFormat::Table => to_table(&rows),
         TableFormat::Md => to_markdown(&rows),

@@ -28,6 +28,10 @@ pub struct ReportArgs {
     /// Model sizes for names that carry none: TSV `model<TAB>billions` or a JSON object.
     #[arg(long, value_name = "FILE")]
     pub sizes: Option<PathBuf>,
+    /// Rank and draw incomplete runs (interrupted, errors) and subsets (--limit, --shard,
+    /// filters) beside full runs; without it they are listed apart, unranked.
+    #[arg(long)]
+    pub include_incomplete: bool,
 }
 
 /// The `--sizes FILE` map shared by `report` and `leaderboard`.
@@ -51,6 +55,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             out_dir,
             formats,
             png: args.png,
+            include_incomplete: args.include_incomplete,
         },
     )?;
     for p in written {
