@@ -25,8 +25,10 @@ async fn top_logprobs_map_onto_letters() {
     .unwrap();
     let b = client(&[server.url()], ApiStyle::Chat);
     let r = b.loglik(&req(&["A", "B", "C", "D", "E"])).await.unwrap();
-    // The fake lists " B" at -0.05 and "B" at -3.5: the max wins.
-    assert_eq!(r.logprobs[1], -0.05);
+    // The fake lists " B" at -0.05 and "B" at -3.5: their probabilities add up, as the
+    // embedded backend combines `X` and ` X`.
+    let want = ((-0.05f64).exp() + (-3.5f64).exp()).ln();
+    assert!((r.logprobs[1] - want).abs() < 1e-12, "{}", r.logprobs[1]);
     assert_eq!(r.logprobs[0], -2.0);
     assert_eq!(r.logprobs[2], -3.0);
     assert_eq!(r.logprobs[3], -4.0);

@@ -11,15 +11,25 @@ pub const LETTERS: [char; 9] = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I'];
 pub const MIN_OPTIONS: usize = 2;
 pub const MAX_OPTIONS: usize = 9;
 
-/// Letter for a zero-based option index (`0 -> 'A'`). Panics past `I`.
+/// Letter for a zero-based option index (`0 -> 'A'`), up to `Z` (other MCQ sets may have
+/// more options than AnesBench's nine); indices past 25 give `Z`. The one place that
+/// turns an index into a letter.
 pub fn letter(index: usize) -> char {
-    LETTERS[index]
+    char::from(b'A' + index.min(25) as u8)
 }
 
-/// Zero-based option index of a letter (`'C' -> 2`), accepting lowercase.
+/// Zero-based index of an ASCII letter, either case (`'c' -> 2`, up to `Z`); `None` for
+/// anything else. Case-insensitive patterns also match non-ASCII look-alikes (the Kelvin
+/// sign U+212A for `k`, U+017F for `s`), so all letter arithmetic on user text goes
+/// through here and never subtracts from a `char` itself.
+pub fn ascii_letter_index(c: char) -> Option<usize> {
+    c.is_ascii_alphabetic()
+        .then(|| usize::from(c.to_ascii_uppercase() as u8 - b'A'))
+}
+
+/// Zero-based option index of an AnesBench option letter (`A`..`I`, either case).
 pub fn letter_index(c: char) -> Option<usize> {
-    let c = c.to_ascii_uppercase();
-    LETTERS.iter().position(|&l| l == c)
+    ascii_letter_index(c).filter(|&i| i < LETTERS.len())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

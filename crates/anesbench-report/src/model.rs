@@ -26,7 +26,7 @@ pub const LOGLIK_NO_LENGTH: &str =
 
 /// Settings that change a score, as the manifest recorded them.
 #[derive(Debug, Clone, Serialize)]
-pub struct Settings {
+pub struct ShownSettings {
     pub mode: String,
     pub prompt: String,
     pub temperature: Option<f64>,
@@ -72,7 +72,7 @@ pub struct RunReport {
     pub unranked_reason: Option<String>,
     pub param_count_b: Option<f64>,
     pub size_source: Option<SizeSource>,
-    pub settings: Settings,
+    pub settings: ShownSettings,
     pub items: u64,
     pub samples: u64,
     /// en, zh, all (languages present only) x System 1, 1.x, 2, all.
@@ -134,7 +134,7 @@ impl RunReport {
             unranked_reason: None,
             param_count_b,
             size_source,
-            settings: Settings {
+            settings: ShownSettings {
                 mode: info.mode.clone(),
                 prompt: info.prompt.clone(),
                 temperature: info.temperature,

@@ -139,13 +139,15 @@ pub fn resolve(
     // The strategy and `--samples N` name the same count: `--samples N` alone means
     // self-consistency over N; both given must agree.
     match (o.strategy, o.samples) {
-        (Some(st), Some(n)) if st.candidates() != n => return Err(SettingsError::Invalid {
-            field: "samples",
-            message: format!(
+        (Some(st), Some(n)) if st.candidates() != n => {
+            return Err(SettingsError::Invalid {
+                field: "samples",
+                message: format!(
                 "`--samples {n}` contradicts `--strategy {st}` ({} candidates); give one of them",
                 st.candidates()
             ),
-        }),
+            })
+        }
         (Some(st), _) => {
             s.strategy = st;
             s.samples = st.candidates();

@@ -1,7 +1,9 @@
 //! Mapping a server's top-k next-token log-probabilities onto candidate letters.
 //!
 //! A token matches a candidate when it equals the candidate after trimming whitespace
-//! (`" A"`, `"A"`, `"A\n"` all count for `A`); the best-scoring match is kept.
+//! (`" A"`, `"A"`, `"A\n"` all count for `A`); the matches' probabilities add up
+//! (log-sum-exp, [`anesbench_core::loglik::combine_variants`]), the rule the embedded
+//! backend uses too, so `option_logprobs` mean the same on both.
 //! A candidate absent from the top-k list is known only to score below every listed
 //! token, so it gets [`MISSING_GAP`] nats below the lowest listed log-probability:
 //! finite (it survives JSON), and ranked below everything the server did list.
@@ -25,11 +27,12 @@ pub fn map_candidates(top: &[(String, f64)], candidates: &[String]) -> Option<Ve
             .iter()
             .map(|c| {
                 let want = c.trim();
-                top.iter()
+                let matches: Vec<f64> = top
+                    .iter()
                     .filter(|(tok, lp)| tok.trim() == want && lp.is_finite())
                     .map(|(_, lp)| *lp)
-                    .reduce(f64::max)
-                    .unwrap_or(floor)
+                    .collect();
+                anesbench_core::loglik::combine_variants(&matches).unwrap_or(floor)
             })
             .collect(),
     )
@@ -44,7 +47,7 @@ mod tests {
     }
 
     #[test]
-    fn whitespace_variants_keep_the_max() {
+    fn whitespace_variants_add_their_probabilities() {
         let top = v(&[
             (" A", -0.5),
             ("A", -0.2),
@@ -54,7 +57,8 @@ mod tests {
         ]);
         let c: Vec<String> = ["A", "B", "C", "D"].iter().map(|s| s.to_string()).collect();
         let got = map_candidates(&top, &c).unwrap();
-        assert_eq!(got[0], -0.2);
+        // A: P(" A") + P("A") = e^-0.5 + e^-0.2, as the embedded backend combines them.
+        assert!((got[0] - ((-0.5f64).exp() + (-0.2f64).exp()).ln()).abs() < 1e-12);
         assert_eq!(got[1], -1.5);
         assert_eq!(got[2], -3.0);
         assert_eq!(

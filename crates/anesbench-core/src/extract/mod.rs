@@ -22,6 +22,8 @@ mod weak;
 
 use serde::{Deserialize, Serialize};
 
+use crate::item::{ascii_letter_index as index, letter};
+
 pub use think::{split_think, split_think_full, ThinkSplit};
 
 /// Rule name when nothing in the response names an option.
@@ -79,19 +81,6 @@ impl Extraction {
             rule: rule.to_string(),
         }
     }
-}
-
-/// Letter for a zero-based option index, past `I` too (other MCQ sets may have more).
-fn letter(index: usize) -> char {
-    (b'A' + index.min(25) as u8) as char
-}
-
-/// Zero-based option index of an ASCII letter, either case (`'c' -> 2`); `None` for
-/// anything else. Case-insensitive patterns also match non-ASCII look-alikes (the Kelvin
-/// sign `\u{212A}` for `k`, `\u{17F}` for `s`), so letter arithmetic goes through here only.
-fn index(c: char) -> Option<usize> {
-    c.is_ascii_alphabetic()
-        .then(|| usize::from(c.to_ascii_uppercase() as u8 - b'A'))
 }
 
 /// The upper-case letter for `c` when it is one of the first `n` option letters.
