@@ -26,6 +26,20 @@ fn opt(v: Option<f64>) -> String {
 
 pub fn render(s: &Summary) -> String {
     let mut out = String::new();
+    if s.aggregation != "sample" {
+        let _ = writeln!(
+            out,
+            "per item: {} over {} samples each ({} samples); n counts items{}",
+            s.aggregation.replace('_', " "),
+            s.samples_per_item,
+            s.samples,
+            if s.pending_items > 0 {
+                format!(", {} items still pending", s.pending_items)
+            } else {
+                String::new()
+            }
+        );
+    }
     let _ = writeln!(
         out,
         "{:<22} {:>6} {:>7} {:>8}  {:>14} {:>7} {:>6} {:>6}",
@@ -46,6 +60,26 @@ pub fn render(s: &Summary) -> String {
         for l in Level::ALL {
             if let Some(c) = s.by_lang_level.get(&lang_level_key(lang, l)) {
                 row(&mut out, &format!("{} / {}", lang.code(), l.name()), c);
+            }
+        }
+    }
+    if !s.maj_at_k.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:<22} {:>6} {:>8}  {:>14}",
+            "majority of first k", "n", "accuracy", "95% CI"
+        );
+        for (k, cells) in &s.maj_at_k {
+            if let Some(c) = cells.get("overall") {
+                let _ = writeln!(
+                    out,
+                    "{:<22} {:>6} {:>7.1}%  [{:>5.1}, {:>5.1}]",
+                    format!("maj@{k}"),
+                    c.n,
+                    100.0 * c.accuracy,
+                    100.0 * c.ci_low,
+                    100.0 * c.ci_high
+                );
             }
         }
     }
