@@ -67,6 +67,11 @@ pub struct BenchHttpArgs {
     /// Keep the working directory (run directory, Python output) afterwards.
     #[arg(long)]
     keep: bool,
+    /// Also time the parts of our eval path one by one (prompt rendering, prompt hashing,
+    /// HTTP client alone, answer extraction, JSONL appends, the final read-back and
+    /// summary), on the same items and replies, to show where our CPU goes.
+    #[arg(long)]
+    breakdown: bool,
     /// Internal: run only the instant server on this port (0 = any) and print its URL.
     #[arg(long, value_name = "PORT", hide = true)]
     serve_only: Option<u16>,
@@ -115,6 +120,12 @@ fn bench(args: &BenchHttpArgs, work: &Path) -> anyhow::Result<ExitCode> {
     let server_cpu0 = server.cpu_s();
     let ours = run_ours(args, &bench, &server.url, &work.join("run"))?;
     let ours_server_cpu = server.cpu_s().zip(server_cpu0).map(|(b, a)| b - a);
+
+    let parts = if args.breakdown {
+        Some(breakdown(args, &bench, &server.url, work)?)
+    } else {
+        None
+    };
 
     let peer = if args.no_python {
         None
@@ -206,6 +217,9 @@ fn bench(args: &BenchHttpArgs, work: &Path) -> anyhow::Result<ExitCode> {
             100.0 * s / ours.wall_s,
             ours.cpu_s
         );
+    }
+    if let Some(parts) = &parts {
+        print_breakdown(parts, &ours);
     }
     verdict.print(&target);
     if ours.errors > 0 {
@@ -438,6 +452,170 @@ fn run_ours(
         })
     })?;
     Ok(m)
+}
+
+/// CPU seconds of one part of our eval path, timed on its own over all items.
+struct Part {
+    name: &'static str,
+    cpu_s: f64,
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let c0 = cpu_time_s();
+    let v = f();
+    (v, cpu_time_s() - c0)
+}
+
+/// The parts of `execute` that can be run on their own, each over all items, with the
+/// replies of our measured run; what `execute` spends beyond their sum is scheduling
+/// (tasks, channel, retry and timeout wrappers, record building) and run-directory
+/// bookkeeping (manifest, lock, resume check).
+fn breakdown(
+    args: &BenchHttpArgs,
+    bench: &Bench,
+    url: &str,
+    work: &Path,
+) -> anyhow::Result<Vec<Part>> {
+    use anesbench_core::record::sha256_hex;
+    use anesbench_run::rundir::{read_samples, SampleAppender};
+
+    let s = &bench.settings;
+    let items = &bench.dataset.items;
+    let pool = anesbench_core::demo::items();
+    let mut parts = Vec::new();
+    let (prompts, cpu) = timed(|| prepare_all(items, s, &pool));
+    let prompts = prompts.map_err(|(i, e)| anyhow::anyhow!("rendering item {i}: {e}"))?;
+    let (_, hash_cpu) = timed(|| {
+        prompts
+            .iter()
+            .map(|p| sha256_hex(&serde_json::to_vec(&p.prompt).unwrap_or_default()).len())
+            .sum::<usize>()
+    });
+    parts.push(Part {
+        name: "prompt rendering (prepare_all less hashing)",
+        cpu_s: cpu - hash_cpu,
+    });
+    parts.push(Part {
+        name: "prompt hash (JSON + SHA-256 per prompt)",
+        cpu_s: hash_cpu,
+    });
+
+    // The HTTP client alone: the same prompts and parameters, as many in flight, no runner.
+    let rt = runtime(args.client_threads)?;
+    let backend = Arc::new(OpenAiBackend::new(OpenAiConfig {
+        endpoints: vec![url.to_string()],
+        model: s.model.clone(),
+        style: s.api_style,
+        request_timeout: Duration::from_secs_f64(s.timeout_secs),
+        ..OpenAiConfig::default()
+    })?);
+    let params = anesbench_run::request::gen_params(s, 0);
+    let reqs: Vec<GenRequest> = prompts
+        .iter()
+        .map(|p| GenRequest {
+            prompt: p.prompt.clone(),
+            params: params.clone(),
+        })
+        .collect();
+    let reqs = Arc::new(reqs);
+    let http_cpu = rt.block_on(async {
+        backend.ready().await?;
+        warm_up(&backend, args.concurrency.min(reqs.len())).await;
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let c0 = cpu_time_s();
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..args.concurrency {
+            let (b, r, next) = (backend.clone(), reqs.clone(), next.clone());
+            set.spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(req) = r.get(i) else { break };
+                    let _ = b.generate(req).await;
+                }
+            });
+        }
+        while set.join_next().await.is_some() {}
+        anyhow::Ok(cpu_time_s() - c0)
+    })?;
+    parts.push(Part {
+        name: "HTTP client alone (OpenAiBackend::generate)",
+        cpu_s: http_cpu,
+    });
+
+    let samples = work.join("run").join(anesbench_run::rundir::SAMPLES);
+    let records = read_samples(&samples)?.records;
+    let by_key: std::collections::HashMap<String, &anesbench_core::Item> =
+        items.iter().map(|i| (i.key(), i)).collect();
+    let (_, cpu) = timed(|| {
+        records
+            .iter()
+            .filter_map(|r| {
+                let item = by_key.get(&format!("{}:{}", r.lang, r.id))?;
+                let (_, ex) = anesbench_run::score::score_text(
+                    r.response.as_deref(),
+                    r.reasoning.as_deref(),
+                    &item.options,
+                    r.finish_reason.as_deref(),
+                );
+                ex.answer
+            })
+            .count()
+    });
+    parts.push(Part {
+        name: "answer extraction (score_text)",
+        cpu_s: cpu,
+    });
+
+    let copy = work.join("breakdown-samples.jsonl");
+    let (res, cpu) = timed(|| -> anyhow::Result<()> {
+        let mut a = SampleAppender::open(&copy)?;
+        for r in &records {
+            a.append(r)?;
+        }
+        Ok(())
+    });
+    res?;
+    parts.push(Part {
+        name: "JSONL appends (SampleAppender::append)",
+        cpu_s: cpu,
+    });
+    let (res, cpu) = timed(|| -> anyhow::Result<usize> {
+        let back = read_samples(&copy)?;
+        let summary = anesbench_core::Summary::from_records(back.records.iter());
+        Ok(serde_json::to_vec(&summary)?.len())
+    });
+    res?;
+    parts.push(Part {
+        name: "read-back and summary (read_samples, Summary)",
+        cpu_s: cpu,
+    });
+    let _ = std::fs::remove_file(&copy);
+    Ok(parts)
+}
+
+fn print_breakdown(parts: &[Part], ours: &Measured) {
+    println!(
+        "where our client CPU goes (each part timed alone over the {} items):",
+        ours.requests
+    );
+    let n = ours.requests as f64;
+    let row = |name: &str, cpu_s: f64| {
+        println!(
+            "  {name:<50} {:>8.1} us / req {:>5.0}%",
+            cpu_s / n * 1e6,
+            100.0 * cpu_s / ours.cpu_s
+        );
+    };
+    let mut sum = 0.0;
+    for p in parts {
+        row(p.name, p.cpu_s);
+        sum += p.cpu_s;
+    }
+    row(
+        "rest of execute (scheduling, records, run dir)",
+        ours.cpu_s - sum,
+    );
+    row("execute, measured whole", ours.cpu_s);
 }
 
 /// Warm-up (connections opened, allocator settled), not counted: `n` requests at once.
