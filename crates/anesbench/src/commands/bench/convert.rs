@@ -11,6 +11,13 @@ use anesbench_core::item::Lang;
 use anesbench_data::rusage::{run_measured, Measured};
 use anyhow::{bail, Context};
 
+use super::Verdict;
+
+/// Our conversion is at least this many times faster than the pandas reference.
+const TARGET_SPEED: f64 = 10.0;
+/// The reference's peak RSS is at least this many times ours.
+const TARGET_MEM: f64 = 10.0;
+
 #[derive(clap::Args)]
 pub struct BenchConvertArgs {
     /// Megabytes of text to generate.
@@ -169,8 +176,16 @@ pub fn run(a: BenchConvertArgs) -> anyhow::Result<ExitCode> {
         }
         let speed = m.wall.as_secs_f64() / ours.wall.as_secs_f64();
         let mem = m.peak_rss as f64 / ours.peak_rss as f64;
-        println!("ratios: throughput {speed:.1}x the reference, peak memory 1/{mem:.1} of the reference (targets: >= 10x, >= 10)");
+        println!("ratios: throughput {speed:.1}x the reference, peak memory 1/{mem:.1} of the reference (targets: >= {TARGET_SPEED:.0}x, >= {TARGET_MEM:.0})");
     }
+    let verdict = match &reference {
+        Some((m, rows)) => {
+            let speed = m.wall.as_secs_f64() / ours.wall.as_secs_f64();
+            let mem = m.peak_rss as f64 / ours.peak_rss as f64;
+            Verdict::from_met(speed >= TARGET_SPEED && mem >= TARGET_MEM && *rows == ours_written)
+        }
+        None => Verdict::NotChecked("--no-python".into()),
+    };
     println!(
         "decontam scan          {:>9.2} s {:>12.0} rows/s {:>9.1} MB/s {:>9.1} MB peak RSS (wall {:.2} s incl. --write-clean); flagged {flagged} of {} planted demo questions",
         scan_secs,
@@ -189,5 +204,8 @@ pub fn run(a: BenchConvertArgs) -> anyhow::Result<ExitCode> {
         let _ = std::fs::remove_dir_all(&clean_dir);
         let _ = std::fs::remove_file(&ref_out);
     }
-    Ok(ExitCode::SUCCESS)
+    verdict.print(&format!(
+        "conversion >= {TARGET_SPEED:.0}x the pandas reference's throughput and <= 1/{TARGET_MEM:.0} of its peak memory, same rows written"
+    ));
+    Ok(verdict.exit_code(a.no_python))
 }

@@ -41,6 +41,7 @@ pub fn run(args: BenchLlamaArgs) -> anyhow::Result<ExitCode> {
 
 #[cfg(feature = "llama")]
 mod imp {
+    use super::super::Verdict;
     use super::*;
     use std::path::PathBuf;
     use std::time::Instant;
@@ -199,11 +200,11 @@ mod imp {
             met &= ratio >= TARGET;
             println!("{name:<22}{ours:>12.2}{raw:>16.2}{:>8.1}%", ratio * 100.0);
         }
-        println!(
-            "target: anesbench keeps >= {:.0}% of raw throughput: {}",
-            TARGET * 100.0,
-            if met { "met" } else { "MISSED" }
-        );
-        Ok(ExitCode::SUCCESS)
+        let verdict = Verdict::from_met(met);
+        verdict.print(&format!(
+            "anesbench keeps >= {:.0}% of raw llama.cpp throughput on every figure",
+            TARGET * 100.0
+        ));
+        Ok(verdict.exit_code(false))
     }
 }
