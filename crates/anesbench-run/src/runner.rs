@@ -524,10 +524,11 @@ async fn run_jobs(
                 let job = queue.lock().map(|mut q| q.pop_front()).ok().flatten();
                 let Some(job) = job else { break };
                 let item = &items[job.item];
-                let key = format!("{}#{}", item.key(), job.sample);
-                // Progress only: a notice dropped because the channel is full costs a line.
+                // Progress only: a notice dropped because the channel is full costs a
+                // line. The key is built only when a retry happens (hot path otherwise).
                 let on_retry = |n: RetryNotice| {
-                    let _ = tx.try_send(Msg::Retry(key.clone(), n));
+                    let key = format!("{}#{}", item.key(), job.sample);
+                    let _ = tx.try_send(Msg::Retry(key, n));
                 };
                 let cx = CallCtx {
                     backend: backend.as_ref(),

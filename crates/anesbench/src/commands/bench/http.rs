@@ -44,8 +44,8 @@ pub struct BenchHttpArgs {
     /// Requests in flight on both sides: our `--concurrency` and the Python thread pool.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
-    /// Tokio worker threads for our client (0 = as `anesbench eval`: one per core;
-    /// 1 = a single-threaded runtime).
+    /// Tokio worker threads for our client (0 = the runtime `anesbench eval` uses, which
+    /// is single-threaded; 1 = single-threaded; more = a multi-threaded runtime).
     #[arg(long, default_value_t = 0)]
     client_threads: usize,
     /// Worker threads of the local server.
@@ -165,7 +165,7 @@ fn bench(args: &BenchHttpArgs, work: &Path) -> anyhow::Result<ExitCode> {
         "server cpu s"
     );
     let threads = match args.client_threads {
-        0 => "1 runtime thread per core".to_string(),
+        0 => "eval's runtime: 1 thread".to_string(),
         1 => "1 runtime thread".to_string(),
         n => format!("{n} runtime threads"),
     };
@@ -394,6 +394,9 @@ fn write_python_input(path: &Path, dataset: &Dataset, s: &Settings) -> anyhow::R
 }
 
 fn runtime(client_threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
+    if client_threads == 0 {
+        return crate::commands::eval::runtime();
+    }
     let mut b = match client_threads {
         1 => tokio::runtime::Builder::new_current_thread(),
         _ => tokio::runtime::Builder::new_multi_thread(),

@@ -35,10 +35,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     for w in &dataset.warnings {
         eprintln!("warning: {w}");
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = runtime()?;
     let result = rt.block_on(async move {
         let backend = backend::build(&mut settings).await?;
         let out = settings.out.clone().unwrap_or_else(|| default_out(&settings));
@@ -80,6 +77,17 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     // thread; its result is not wanted, so do not wait for it.
     rt.shutdown_background();
     result
+}
+
+/// The runtime `eval` runs on: one thread. The work of a run is waiting on servers (or on
+/// the embedded engine's blocking thread); one thread drives thousands of requests in
+/// flight, and on a few cores it spends less CPU per request than a multi-threaded
+/// runtime, whose workers wake each other for every result (`bench http` measures it).
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Ctrl-C or SIGTERM (a batch scheduler's time limit): stop starting samples and keep what
