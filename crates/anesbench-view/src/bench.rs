@@ -37,6 +37,8 @@ pub struct BenchReport {
     pub file_bytes: u64,
     pub viewer: Vec<Timing>,
     pub viewer_rss_kb: u64,
+    /// VmRSS before the viewer started (after the synthetic run was written).
+    pub viewer_rss_before_kb: u64,
     pub viewer_hwm_kb: u64,
     pub naive: Vec<Timing>,
     pub naive_rss_growth_kb: u64,
@@ -72,7 +74,8 @@ impl BenchReport {
         }
         let _ = writeln!(
             o,
-            "  memory: VmRSS {:.1} MiB, VmHWM {:.1} MiB (whole process: viewer, server, synthetic data written)",
+            "  memory: VmRSS {:.1} MiB -> {:.1} MiB after the requests above (index, dataset, caches), VmHWM {:.1} MiB",
+            self.viewer_rss_before_kb as f64 / 1024.0,
             self.viewer_rss_kb as f64 / 1024.0,
             self.viewer_hwm_kb as f64 / 1024.0
         );
@@ -232,8 +235,9 @@ pub fn write_synthetic_run(root: &Path, n: usize) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(&data)?;
     std::fs::create_dir_all(&run)?;
     let mut r = Lcg(42);
-    let mut en = Vec::new();
-    let mut zh = Vec::new();
+    // Dataset files are written as they go (JSONL), so the benchmark holds no copy.
+    let mut en = std::io::BufWriter::new(std::fs::File::create(data.join("anesbench_en.jsonl"))?);
+    let mut zh = std::io::BufWriter::new(std::fs::File::create(data.join("anesbench_zh.jsonl"))?);
     let mut out = std::io::BufWriter::new(std::fs::File::create(run.join("samples.jsonl"))?);
     for i in 0..n {
         let lang = if i % 2 == 0 { Lang::En } else { Lang::Zh };
@@ -252,14 +256,12 @@ pub fn write_synthetic_run(root: &Path, n: usize) -> anyhow::Result<PathBuf> {
             item[anesbench_core::item::letter(k).to_string()] =
                 serde_json::Value::String(o.clone());
         }
-        if lang == Lang::En {
-            en.push(item)
-        } else {
-            zh.push(item)
-        }
+        let w = if lang == Lang::En { &mut en } else { &mut zh };
+        serde_json::to_writer(&mut *w, &item)?;
+        w.write_all(b"\n")?;
         let len = 120 + (r.next() as usize % 200);
         let mut body = words(&mut r, lang, len);
-        if i % 100 == 3 {
+        if i % 100 < 2 {
             body.push_str(if lang == Lang::En {
                 " sugammadex reverses rocuronium."
             } else {
@@ -304,8 +306,8 @@ pub fn write_synthetic_run(root: &Path, n: usize) -> anyhow::Result<PathBuf> {
         out.write_all(b"\n")?;
     }
     out.flush()?;
-    std::fs::write(data.join("anesbench_en.json"), serde_json::to_vec(&en)?)?;
-    std::fs::write(data.join("anesbench_zh.json"), serde_json::to_vec(&zh)?)?;
+    en.flush()?;
+    zh.flush()?;
     let manifest = serde_json::json!({
         "run_schema": 1, "tool_version": env!("CARGO_PKG_VERSION"), "model": "synthetic-bench",
         "mode": "generate", "prompt": "cot/0-shot", "samples_per_item": 1, "solver": "greedy",
@@ -341,7 +343,12 @@ async fn timed(
     Ok(Timing {
         what: what.into(),
         secs,
-        detail,
+        detail: format!(
+            "{detail}; VmRSS {:.0} MiB",
+            proc_status_kb("VmRSS:") as f64 / 1024.0
+        )
+        .trim_start_matches("; ")
+        .to_string(),
     })
 }
 
@@ -405,6 +412,7 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     let run = write_synthetic_run(&root, opts.samples)?;
     let samples = run.join("samples.jsonl");
     let file_bytes = std::fs::metadata(&samples)?.len();
+    let rss_before = proc_status_kb("VmRSS:");
     let viewer = Arc::new(Viewer::new(&[root.join("runs")])?);
     let addr = crate::spawn(viewer.clone(), "127.0.0.1", 0).await?;
     let id = viewer.registry.runs()[0].id.clone();
@@ -448,7 +456,7 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     t.push(
         timed(
             addr,
-            "search \"sugammadex\" (first: loads dataset)",
+            "search \"sugammadex\" (first: waits for dataset)",
             &format!("/run/{id}?q=sugammadex"),
             "samples",
         )
@@ -493,17 +501,20 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     );
     // A growing file: append 1,000 samples and time the page that tails them.
     {
-        let text = std::fs::read(&samples)?;
+        use std::io::BufRead;
+        let head: Vec<String> = std::io::BufReader::new(std::fs::File::open(&samples)?)
+            .lines()
+            .take(1000)
+            .collect::<Result<_, _>>()?;
         let mut f = std::fs::OpenOptions::new().append(true).open(&samples)?;
         let mut appended = 0;
-        for line in text.split(|&b| b == b'\n').take(1000) {
-            let mut v: serde_json::Value = serde_json::from_slice(line)?;
+        for line in &head {
+            let mut v: serde_json::Value = serde_json::from_str(line)?;
             v["sample"] = serde_json::json!(1);
             serde_json::to_writer(&mut f, &v)?;
             f.write_all(b"\n")?;
             appended += 1;
         }
-        drop(text);
         let mut tm = timed(
             addr,
             "run page after 1,000 samples appended (tail)",
@@ -525,6 +536,7 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         file_bytes,
         viewer: t,
         viewer_rss_kb: rss,
+        viewer_rss_before_kb: rss_before,
         viewer_hwm_kb: hwm,
         naive,
         naive_rss_growth_kb: grown,

@@ -9,7 +9,6 @@
 //! error the pages show. A file that shrank or was replaced (rescore rewrites it
 //! atomically) is indexed again from the start.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -17,9 +16,6 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use anesbench_core::{Lang, Level, SampleRecord};
-use serde::Deserialize;
-
-use crate::scan::string_fields;
 
 pub const CORRECT: u8 = 1;
 pub const TRUNCATED: u8 = 2;
@@ -93,30 +89,117 @@ pub struct ItemKey {
     pub id: Box<str>,
 }
 
-/// The small fields of a record; big strings are skipped, not copied.
-#[derive(Deserialize)]
-struct Light<'a> {
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    lang: Lang,
-    level: Level,
-    sample: u32,
-    gold: char,
-    #[serde(borrow)]
-    letters: Cow<'a, str>,
-    #[serde(default)]
+/// The small fields of a record, read from their value slices only: the line is walked
+/// once ([`crate::scan::for_each_field`], memchr over strings) and the big strings
+/// (response, reasoning) are never decoded.
+#[derive(Default)]
+struct Light {
+    id: Option<String>,
+    lang: Option<Lang>,
+    level: Option<Level>,
+    sample: Option<u32>,
+    gold: Option<char>,
+    nopt: Option<usize>,
     answer: Option<char>,
-    #[serde(borrow)]
-    rule: Cow<'a, str>,
-    correct: bool,
-    #[serde(default, borrow)]
-    finish_reason: Option<Cow<'a, str>>,
-    #[serde(default)]
-    completion_tokens: Option<u32>,
-    #[serde(default)]
-    reasoning_tokens: Option<u32>,
-    #[serde(default)]
-    error: Option<serde::de::IgnoredAny>,
+    rule: Option<String>,
+    correct: Option<bool>,
+    truncated: bool,
+    ctok: Option<u32>,
+    rtok: Option<u32>,
+    error: bool,
+    resp: (u32, u32),
+    reas: (u32, u32),
+}
+
+fn parse_light(raw: &[u8]) -> Result<Light, String> {
+    let mut l = Light::default();
+    let mut bad: Option<String> = None;
+    let ok = crate::scan::for_each_field(raw, |key, a, b| {
+        let v = &raw[a..b];
+        let null = v == b"null";
+        let mut field = |name: &str, r: Result<(), serde_json::Error>| {
+            if let Err(e) = r {
+                bad.get_or_insert_with(|| format!("field `{name}`: {e}"));
+            }
+        };
+        match key {
+            b"id" => field("id", serde_json::from_slice(v).map(|x| l.id = Some(x))),
+            b"lang" => field("lang", serde_json::from_slice(v).map(|x| l.lang = Some(x))),
+            b"level" => field(
+                "level",
+                serde_json::from_slice(v).map(|x| l.level = Some(x)),
+            ),
+            b"sample" => field(
+                "sample",
+                serde_json::from_slice(v).map(|x| l.sample = Some(x)),
+            ),
+            b"gold" => field("gold", serde_json::from_slice(v).map(|x| l.gold = Some(x))),
+            b"letters" => field(
+                "letters",
+                serde_json::from_slice::<String>(v).map(|x| l.nopt = Some(x.chars().count())),
+            ),
+            b"answer" => field("answer", serde_json::from_slice(v).map(|x| l.answer = x)),
+            b"rule" => field("rule", serde_json::from_slice(v).map(|x| l.rule = Some(x))),
+            b"correct" => field(
+                "correct",
+                serde_json::from_slice(v).map(|x| l.correct = Some(x)),
+            ),
+            b"finish_reason" => l.truncated = v == b"\"length\"",
+            b"completion_tokens" if !null => field(
+                "completion_tokens",
+                serde_json::from_slice(v).map(|x| l.ctok = Some(x)),
+            ),
+            b"reasoning_tokens" if !null => field(
+                "reasoning_tokens",
+                serde_json::from_slice(v).map(|x| l.rtok = Some(x)),
+            ),
+            b"error" => l.error = !null,
+            b"response" if v.first() == Some(&b'"') => l.resp = (a as u32 + 1, b as u32 - 1),
+            b"reasoning" if v.first() == Some(&b'"') => l.reas = (a as u32 + 1, b as u32 - 1),
+            _ => {}
+        }
+    });
+    if !ok {
+        return Err("not a JSON object".into());
+    }
+    if let Some(e) = bad {
+        return Err(e);
+    }
+    for (name, missing) in [
+        ("id", l.id.is_none()),
+        ("lang", l.lang.is_none()),
+        ("level", l.level.is_none()),
+        ("sample", l.sample.is_none()),
+        ("gold", l.gold.is_none()),
+        ("letters", l.nopt.is_none()),
+        ("rule", l.rule.is_none()),
+        ("correct", l.correct.is_none()),
+    ] {
+        if missing {
+            return Err(format!("missing field `{name}`"));
+        }
+    }
+    Ok(l)
+}
+
+/// The non-blank lines of `complete` (which ends in a newline or is empty): 1-based line
+/// number and byte range, exactly as [`anesbench_core::rundir::lines`] gives them (a test
+/// holds the two to the same answer), found with `memchr`.
+pub fn lines(complete: &[u8]) -> impl Iterator<Item = (usize, std::ops::Range<usize>)> + '_ {
+    let mut start = 0;
+    let mut no = 0;
+    std::iter::from_fn(move || loop {
+        if start >= complete.len() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &complete[start..]).map_or(complete.len(), |i| start + i);
+        no += 1;
+        let range = start..end;
+        start = end + 1;
+        if !complete[range.clone()].iter().all(u8::is_ascii_whitespace) {
+            return Some((no, range));
+        }
+    })
 }
 
 #[derive(Debug, Default)]
@@ -230,7 +313,7 @@ impl Index {
 
     /// Index the complete lines of `chunk`, which starts at byte `base` of the file.
     fn index_lines(&mut self, chunk: &[u8], base: u64) -> Result<(), String> {
-        for (no, range) in anesbench_core::rundir::lines(chunk) {
+        for (no, range) in lines(chunk) {
             let line_no = self.lines_seen + no as u32;
             let raw = &chunk[range.clone()];
             let e = self.entry(raw, base + range.start as u64, line_no).map_err(|m| {
@@ -247,13 +330,11 @@ impl Index {
     }
 
     fn entry(&mut self, raw: &[u8], off: u64, line: u32) -> Result<(Entry, u32), String> {
-        let l: Light = serde_json::from_slice(raw).map_err(|e| e.to_string())?;
         std::str::from_utf8(raw).map_err(|e| e.to_string())?;
-        let [resp, reas] = string_fields(raw, [b"response", b"reasoning"]);
-        let span = |s: Option<(usize, usize)>| s.map_or((0, 0), |(a, b)| (a as u32, b as u32));
+        let l = parse_light(raw)?;
         let key = ItemKey {
-            lang: l.lang,
-            id: l.id.as_ref().into(),
+            lang: l.lang.unwrap_or(Lang::En),
+            id: l.id.as_deref().unwrap_or("").into(),
         };
         let item = match self.item_at.get(&key) {
             Some(&i) => i,
@@ -264,15 +345,15 @@ impl Index {
                 i
             }
         };
-        let rule = self.rule_id(&l.rule);
+        let rule = self.rule_id(l.rule.as_deref().unwrap_or(""));
         let mut flags = 0;
-        if l.correct {
+        if l.correct == Some(true) {
             flags |= CORRECT;
         }
-        if l.finish_reason.as_deref() == Some("length") {
+        if l.truncated {
             flags |= TRUNCATED;
         }
-        if l.error.is_some() {
+        if l.error {
             flags |= ERROR;
         }
         let byte = |c: char| if c.is_ascii() { c as u8 } else { b'?' };
@@ -281,18 +362,18 @@ impl Index {
                 off,
                 len: raw.len() as u32,
                 line,
-                resp: span(resp),
-                reas: span(reas),
+                resp: l.resp,
+                reas: l.reas,
                 item,
-                sample: l.sample,
-                level: l.level,
-                nopt: l.letters.chars().count().min(255) as u8,
-                gold: byte(l.gold),
+                sample: l.sample.unwrap_or(0),
+                level: l.level.unwrap_or(Level::S1),
+                nopt: l.nopt.unwrap_or(0).min(255) as u8,
+                gold: l.gold.map_or(b'?', byte),
                 answer: l.answer.map_or(0, byte),
                 rule,
                 flags,
-                ctok: l.completion_tokens.unwrap_or(NONE_U32),
-                rtok: l.reasoning_tokens.unwrap_or(NONE_U32),
+                ctok: l.ctok.unwrap_or(NONE_U32),
+                rtok: l.rtok.unwrap_or(NONE_U32),
             },
             item,
         ))
@@ -471,6 +552,28 @@ mod tests {
         assert_eq!(ix.entries.len(), 2);
         assert_eq!(ix.superseded, 1);
         assert_eq!(ix.entries[0].line, 3);
+    }
+
+    #[test]
+    fn lines_agree_with_the_core_reader() {
+        let text: &[u8] = b"{\"a\":1}\n\n  \n{\"b\":2}\r\n\t\n{}\n";
+        let ours: Vec<_> = lines(text).collect();
+        let core: Vec<_> = anesbench_core::rundir::lines(text).collect();
+        assert_eq!(ours, core);
+        assert_eq!(lines(b"").count(), 0);
+    }
+
+    #[test]
+    fn the_light_parse_agrees_with_the_record() {
+        let line = rec("7", Lang::Zh, 2, "答案：\"B\"");
+        let l = parse_light(&line[..line.len() - 1]).unwrap();
+        assert_eq!(
+            (l.id.as_deref(), l.lang, l.sample, l.answer),
+            (Some("7"), Some(Lang::Zh), Some(2), Some('B'))
+        );
+        assert!(parse_light(b"{\"id\": \"1\", \"lang\": \"fr\"}").is_err());
+        assert!(parse_light(b"[1,2]").is_err());
+        assert!(parse_light(b"{\"id\": \"1\"").is_err());
     }
 
     #[test]

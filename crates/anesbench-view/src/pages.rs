@@ -239,12 +239,27 @@ fn accuracy_table(sum: &Summary) -> String {
     b
 }
 
-fn run_figures(rd: &anesbench_report::RunDir) -> Vec<FigureKind> {
-    let pts = [ModelPoint::from_run(&RunReport::from_run(rd, None))];
-    [FigureKind::Levels, FigureKind::Lang, FigureKind::Cot]
-        .into_iter()
-        .filter(|k| k.unavailable(&pts).is_none())
-        .collect()
+/// The one-run figures that have data, judged from the summary (the figures themselves
+/// are drawn by the report crate when their URL is fetched).
+fn run_figures(sum: &Summary) -> Vec<FigureKind> {
+    let mut v = Vec::new();
+    if sum.by_level.values().any(|c| c.n > 0) {
+        v.push(FigureKind::Levels);
+    }
+    if ["en", "zh"]
+        .iter()
+        .all(|l| sum.by_lang.get(*l).is_some_and(|c| c.n > 0))
+    {
+        v.push(FigureKind::Lang);
+    }
+    if sum
+        .length_by_level
+        .values()
+        .any(|x| x.mean_completion_tokens.is_some())
+    {
+        v.push(FigureKind::Cot);
+    }
+    v
 }
 
 pub fn run_fig(v: &Viewer, id: &str, kind: &str) -> PageResult {
@@ -500,8 +515,7 @@ pub fn run_page(v: &Viewer, l: &Links, id: &str, qs: Option<&str>) -> PageResult
     }
     b.push_str("<h2>Accuracy</h2>");
     b.push_str(&accuracy_table(&sum));
-    let rd = report_run(&run, &mut s);
-    let figs = run_figures(&rd);
+    let figs = run_figures(&sum);
     if !figs.is_empty() {
         b.push_str("<div class=\"figs\">");
         for k in figs {
@@ -515,7 +529,6 @@ pub fn run_page(v: &Viewer, l: &Links, id: &str, qs: Option<&str>) -> PageResult
         }
         b.push_str("</div>");
     }
-    drop(rd);
     b.push_str("<h2 id=\"samples\">Samples</h2>");
     if l.is_export() {
         b.push_str("<p class=\"filters\">Lists: ");
@@ -699,7 +712,7 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
     let items = s.dataset(&run.dir);
     let item = items
         .as_ref()
-        .and_then(|d| d.items.get(&(rec.lang, rec.id.clone())).cloned());
+        .and_then(|d| d.get(rec.lang, &rec.id).cloned());
     let title = format!(
         "{} · {} {} #{}",
         title_of(&run, &s),

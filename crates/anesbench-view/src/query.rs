@@ -7,12 +7,11 @@
 //! and matches question and options from the dataset. ASCII letters match without regard
 //! to case; other characters match exactly.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use anesbench_core::{Lang, Level};
 
-use crate::index::{Entry, Index, LineReader};
+use crate::index::{Entry, Index};
 use crate::runs::Items;
 
 pub const PER_PAGE: usize = 50;
@@ -202,44 +201,39 @@ pub fn parse_level(v: &str) -> Option<Level> {
     }
 }
 
-/// A search needle, ready for the raw bytes of a JSON string.
+/// A search needle, ready for the raw bytes of a JSON string: the text JSON-escaped the
+/// way `serde_json` writes it, matched as a case-insensitive literal by `regex` (which
+/// finds literals with SIMD prefilters).
 pub struct Needle {
-    json: Vec<u8>,
-    fold: bool,
-    plain_lower: String,
+    raw: regex::bytes::Regex,
+    text: regex::Regex,
 }
 
 impl Needle {
     pub fn new(q: &str) -> Needle {
         let esc = serde_json::to_string(q).unwrap_or_default();
-        let mut json = esc.as_bytes()[1..esc.len() - 1].to_vec();
-        let fold = json.iter().any(u8::is_ascii_alphabetic);
-        json.make_ascii_lowercase();
+        let json = &esc[1..esc.len() - 1];
+        let build = |lit: &str| regex::escape(lit);
         Needle {
-            json,
-            fold,
-            plain_lower: q.to_lowercase(),
+            raw: regex::bytes::RegexBuilder::new(&build(json))
+                .case_insensitive(true)
+                .build()
+                .expect("an escaped literal is a valid pattern"),
+            text: regex::RegexBuilder::new(&build(q))
+                .case_insensitive(true)
+                .build()
+                .expect("an escaped literal is a valid pattern"),
         }
     }
 
-    /// Whether the raw (escaped) bytes contain the needle.
-    pub fn in_raw(&self, hay: &[u8], scratch: &mut Vec<u8>) -> bool {
-        if self.json.is_empty() {
-            return true;
-        }
-        if self.fold {
-            scratch.clear();
-            scratch.extend_from_slice(hay);
-            scratch.make_ascii_lowercase();
-            memchr::memmem::find(scratch, &self.json).is_some()
-        } else {
-            memchr::memmem::find(hay, &self.json).is_some()
-        }
+    /// Whether the raw (JSON-escaped) bytes contain the needle.
+    pub fn in_raw(&self, hay: &[u8]) -> bool {
+        self.raw.is_match(hay)
     }
 
-    /// Whether lowercased text (question and options) contains the needle.
-    pub fn in_lower_text(&self, text: &str) -> bool {
-        text.contains(&self.plain_lower)
+    /// Whether plain text (a question or an option) contains the needle.
+    pub fn in_text(&self, text: &str) -> bool {
+        self.text.is_match(text)
     }
 }
 
@@ -254,53 +248,79 @@ pub fn run_query(ix: &Index, q: &Query, items: Option<&Items>) -> Vec<u32> {
     hits
 }
 
+/// Bytes read from the file at a time while searching.
+const READ_GROUP: u64 = 8 << 20;
+
 /// Of `cands`, those whose response, reasoning, question or options contain `text`.
+/// The file is read in large sequential pieces covering the candidates' lines, and only
+/// the response and reasoning spans of each candidate are searched.
 pub fn search(ix: &Index, cands: &[u32], text: &str, items: Option<&Items>) -> Vec<u32> {
     let needle = Needle::new(text);
+    let mut keep = vec![false; ix.entries.len()];
     // Items whose question or options match.
-    let item_hit: HashSet<u32> = match items {
-        Some(d) => {
-            let mut seen = HashSet::new();
-            cands
-                .iter()
-                .map(|&i| ix.entries[i as usize].item)
-                .filter(|it| seen.insert(*it))
-                .filter(|&it| {
-                    let k = &ix.items[it as usize];
-                    d.text
-                        .get(&(k.lang, k.id.to_string()))
-                        .is_some_and(|t| needle.in_lower_text(t))
+    if let Some(d) = items {
+        let mut item_hit: Vec<Option<bool>> = vec![None; ix.items.len()];
+        for &i in cands {
+            let it = ix.entries[i as usize].item as usize;
+            let hit = *item_hit[it].get_or_insert_with(|| {
+                let k = &ix.items[it];
+                d.get(k.lang, &k.id).is_some_and(|item| {
+                    needle.in_text(&item.question) || item.options.iter().any(|o| needle.in_text(o))
                 })
-                .collect()
-        }
-        None => HashSet::new(),
-    };
-    // Read the lines in file order.
-    let mut order: Vec<u32> = cands.to_vec();
-    order.sort_by_key(|&i| ix.entries[i as usize].off);
-    let mut reader = LineReader::open(&ix.path);
-    let mut scratch = Vec::new();
-    let mut keep: HashSet<u32> = HashSet::new();
-    for i in order {
-        let e = ix.entries[i as usize];
-        if item_hit.contains(&e.item) {
-            keep.insert(i);
-            continue;
-        }
-        if e.resp == (0, 0) && e.reas == (0, 0) {
-            continue;
-        }
-        let Some(line) = reader.line(&e) else {
-            continue;
-        };
-        let found = [e.resp, e.reas]
-            .iter()
-            .any(|&(a, b)| b > a && needle.in_raw(&line[a as usize..b as usize], &mut scratch));
-        if found {
-            keep.insert(i);
+            });
+            keep[i as usize] = hit;
         }
     }
-    cands.iter().copied().filter(|i| keep.contains(i)).collect()
+    let mut order: Vec<u32> = cands
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let e = &ix.entries[i as usize];
+            !keep[i as usize] && (e.resp != (0, 0) || e.reas != (0, 0))
+        })
+        .collect();
+    order.sort_by_key(|&i| ix.entries[i as usize].off);
+    let Ok(file) = std::fs::File::open(&ix.path) else {
+        return Vec::new();
+    };
+    let mut buf = Vec::new();
+    let mut at = 0;
+    while at < order.len() {
+        // A group of candidates whose lines fit in one read.
+        let first = ix.entries[order[at] as usize].off;
+        let mut end = at;
+        let mut last_end = first;
+        while end < order.len() {
+            let e = &ix.entries[order[end] as usize];
+            let e_end = e.off + u64::from(e.len);
+            if end > at && e_end - first > READ_GROUP {
+                break;
+            }
+            last_end = last_end.max(e_end);
+            end += 1;
+        }
+        buf.resize((last_end - first) as usize, 0);
+        use std::os::unix::fs::FileExt;
+        if file.read_exact_at(&mut buf, first).is_err() {
+            break;
+        }
+        for &i in &order[at..end] {
+            let e = &ix.entries[i as usize];
+            let base = (e.off - first) as usize;
+            let found = [e.resp, e.reas]
+                .iter()
+                .any(|&(a, b)| b > a && needle.in_raw(&buf[base + a as usize..base + b as usize]));
+            if found {
+                keep[i as usize] = true;
+            }
+        }
+        at = end;
+    }
+    cands
+        .iter()
+        .copied()
+        .filter(|&i| keep[i as usize])
+        .collect()
 }
 
 /// Recent query results per run, valid while the index generation is unchanged.
@@ -349,11 +369,11 @@ mod tests {
 
     #[test]
     fn needles_fold_ascii_case_and_match_escaped_json() {
-        let n = Needle::new("Say \"B\"");
-        let mut s = Vec::new();
-        assert!(n.in_raw(br#"then SAY \"b\" now"#, &mut s));
+        let n = Needle::new("Say \"B\" (1+1)");
+        assert!(n.in_raw(br#"then SAY \"b\" (1+1) now"#));
+        assert!(n.in_text("then say \"B\" (1+1)"));
         let n = Needle::new("麻醉");
-        assert!(n.in_raw("全身麻醉诱导".as_bytes(), &mut s));
-        assert!(!n.in_raw("麻药".as_bytes(), &mut s));
+        assert!(n.in_raw("全身麻醉诱导".as_bytes()));
+        assert!(!n.in_raw("麻药".as_bytes()));
     }
 }

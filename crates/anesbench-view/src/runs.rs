@@ -38,16 +38,21 @@ pub struct RunState {
     pub dataset: Option<Arc<Items>>,
     pub dataset_note: Option<String>,
     dataset_tried: bool,
+    pending: Option<std::thread::JoinHandle<Result<Items, String>>>,
     summary: Option<(u64, Arc<Summary>)>,
     pub cache: QueryCache,
 }
 
 /// The dataset items of a run, by (lang, id).
 pub struct Items {
-    pub items: HashMap<(Lang, String), Item>,
-    /// Lowercased question and options per item, for search.
-    pub text: HashMap<(Lang, String), String>,
+    items: [HashMap<String, Item>; 2],
     pub source: String,
+}
+
+impl Items {
+    pub fn get(&self, lang: Lang, id: &str) -> Option<&Item> {
+        self.items[lang as usize].get(id)
+    }
 }
 
 impl Run {
@@ -65,6 +70,7 @@ impl Run {
                 dataset: None,
                 dataset_note: None,
                 dataset_tried: false,
+                pending: None,
                 summary: None,
                 cache: QueryCache::default(),
             }),
@@ -86,6 +92,8 @@ impl Run {
             }
         }
         s.index.refresh();
+        let dir = self.dir.clone();
+        s.prefetch_dataset(&dir);
         s
     }
 
@@ -126,36 +134,41 @@ impl RunState {
         s
     }
 
-    /// The run's dataset, loaded once from the manifest's source (never over the network).
+    /// Start loading the run's dataset on a background thread, once, so that the first
+    /// search or sample page does not wait for all of it.
+    pub fn prefetch_dataset(&mut self, dir: &Path) {
+        if self.dataset_tried || self.info.dataset_source.is_empty() {
+            return;
+        }
+        self.dataset_tried = true;
+        let opts = self
+            .manifest
+            .as_ref()
+            .map(|m| m.settings.load_options())
+            .unwrap_or_default();
+        let (src, dir) = (self.info.dataset_source.clone(), dir.to_path_buf());
+        self.pending = Some(std::thread::spawn(move || {
+            let (d, shown) = load_dataset(&src, &dir, &opts)?;
+            let mut items = [HashMap::new(), HashMap::new()];
+            for it in d.items {
+                items[it.lang as usize].insert(it.id.clone(), it);
+            }
+            Ok(Items {
+                items,
+                source: shown,
+            })
+        }));
+    }
+
+    /// The run's dataset, loaded once from the manifest's source (never over the network);
+    /// waits for the background load when it is still running.
     pub fn dataset(&mut self, dir: &Path) -> Option<Arc<Items>> {
-        if !self.dataset_tried && !self.info.dataset_source.is_empty() {
-            self.dataset_tried = true;
-            let opts = self
-                .manifest
-                .as_ref()
-                .map(|m| m.settings.load_options())
-                .unwrap_or_default();
-            match load_dataset(&self.info.dataset_source, dir, &opts) {
-                Ok((d, shown)) => {
-                    let mut items = HashMap::new();
-                    let mut text = HashMap::new();
-                    for it in d.items {
-                        let key = (it.lang, it.id.clone());
-                        let mut t = it.question.to_lowercase();
-                        for o in &it.options {
-                            t.push('\n');
-                            t.push_str(&o.to_lowercase());
-                        }
-                        text.insert(key.clone(), t);
-                        items.insert(key, it);
-                    }
-                    self.dataset = Some(Arc::new(Items {
-                        items,
-                        text,
-                        source: shown,
-                    }));
-                }
-                Err(e) => self.dataset_note = Some(e),
+        self.prefetch_dataset(dir);
+        if let Some(h) = self.pending.take() {
+            match h.join() {
+                Ok(Ok(items)) => self.dataset = Some(Arc::new(items)),
+                Ok(Err(e)) => self.dataset_note = Some(e),
+                Err(_) => self.dataset_note = Some("loading the dataset panicked".into()),
             }
         }
         self.dataset.clone()

@@ -2,6 +2,49 @@
 //! index keeps where `response` and `reasoning` sit in the file, so a search reads those
 //! bytes only, and never the ids, rule names or endpoints that share the line.
 
+/// Call `f(key, value_start, value_end)` for every top-level field of a JSON object line
+/// (the key still escaped, the value range including its quotes). Values are skipped with
+/// `memchr`, not decoded. Returns false when the line is not a well-formed object at the
+/// top level.
+pub fn for_each_field(line: &[u8], mut f: impl FnMut(&[u8], usize, usize)) -> bool {
+    let mut i = skip_ws(line, 0);
+    if line.get(i) != Some(&b'{') {
+        return false;
+    }
+    i = skip_ws(line, i + 1);
+    if line.get(i) == Some(&b'}') {
+        return skip_ws(line, i + 1) == line.len();
+    }
+    loop {
+        if line.get(i) != Some(&b'"') {
+            return false;
+        }
+        let Some(key_end) = string_end(line, i) else {
+            return false;
+        };
+        let key = &line[i + 1..key_end - 1];
+        i = skip_ws(line, key_end);
+        if line.get(i) != Some(&b':') {
+            return false;
+        }
+        i = skip_ws(line, i + 1);
+        let start = i;
+        let Some(end) = value_end(line, i) else {
+            return false;
+        };
+        if end == start {
+            return false;
+        }
+        f(key, start, end);
+        i = skip_ws(line, end);
+        match line.get(i) {
+            Some(b',') => i = skip_ws(line, i + 1),
+            Some(b'}') => return skip_ws(line, i + 1) == line.len(),
+            _ => return false,
+        }
+    }
+}
+
 /// Content span (between the quotes, still JSON-escaped) of each named top-level field
 /// whose value is a string; `None` for a missing field, `null`, or anything else.
 pub fn string_fields<const N: usize>(
