@@ -41,6 +41,8 @@ enum Command {
     Decontam(commands::decontam::DecontamArgs),
     /// Write a LLaMA-Factory training config with the study's published settings.
     TrainConfig(commands::train_config::TrainConfigArgs),
+    /// Read-only web viewer for runs (or `--export DIR`: a static site; `--bench`: timings).
+    View(commands::view::ViewArgs),
     /// Benchmarks that print throughput figures against a named peer.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Convert(a) => commands::convert::run(a),
         Command::Decontam(a) => commands::decontam::run(a),
         Command::TrainConfig(a) => commands::train_config::run(a),
+        Command::View(a) => commands::view::run(a),
         Command::Bench(c) => commands::bench::run(c),
     };
     match result {

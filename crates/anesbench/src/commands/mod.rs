@@ -12,3 +12,4 @@ pub mod merge;
 pub mod report;
 pub mod rescore;
 pub mod train_config;
+pub mod view;

@@ -1,0 +1,595 @@
+//! The offset index of one `samples.jsonl`: per record its byte range, the spans of its
+//! response and reasoning, and the few small fields the filters need, as compact structs.
+//! Records themselves are read back from the file only when a page shows them.
+//!
+//! The index grows with the file: each refresh reads only the bytes after the last
+//! complete line it indexed (a running run's tail), using the one line splitter of
+//! [`anesbench_core::rundir::lines`]. A torn last line is left for the next refresh; a
+//! complete line that is not a record is corruption and stops the index there with an
+//! error the pages show. A file that shrank or was replaced (rescore rewrites it
+//! atomically) is indexed again from the start.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use anesbench_core::{Lang, Level, SampleRecord};
+
+pub const CORRECT: u8 = 1;
+pub const TRUNCATED: u8 = 2;
+pub const ERROR: u8 = 4;
+
+/// No value for an optional token count.
+pub const NONE_U32: u32 = u32::MAX;
+
+/// One record of the run, as the index holds it (no strings).
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    /// Byte offset of the line in the file and its length without the newline.
+    pub off: u64,
+    pub len: u32,
+    /// 1-based line number.
+    pub line: u32,
+    /// Content spans of `response` / `reasoning` within the line (start, end); (0, 0) = none.
+    pub resp: (u32, u32),
+    pub reas: (u32, u32),
+    /// Index into [`Index::items`].
+    pub item: u32,
+    pub sample: u32,
+    pub level: Level,
+    pub nopt: u8,
+    pub gold: u8,
+    /// Extracted letter, 0 = no answer.
+    pub answer: u8,
+    /// Index into [`Index::rules`].
+    pub rule: u16,
+    pub flags: u8,
+    pub ctok: u32,
+    pub rtok: u32,
+}
+
+impl Entry {
+    pub fn correct(&self) -> bool {
+        self.flags & CORRECT != 0
+    }
+    pub fn truncated(&self) -> bool {
+        self.flags & TRUNCATED != 0
+    }
+    pub fn error(&self) -> bool {
+        self.flags & ERROR != 0
+    }
+    pub fn no_answer(&self) -> bool {
+        !self.error() && self.answer == 0
+    }
+    pub fn answer(&self) -> Option<char> {
+        (self.answer != 0).then_some(self.answer as char)
+    }
+    pub fn gold(&self) -> char {
+        self.gold as char
+    }
+    pub fn outcome(&self) -> &'static str {
+        if self.error() {
+            "error"
+        } else if self.correct() {
+            "correct"
+        } else if self.answer == 0 {
+            "no answer"
+        } else {
+            "wrong"
+        }
+    }
+}
+
+/// An item of the run: (language, id).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ItemKey {
+    pub lang: Lang,
+    pub id: Box<str>,
+}
+
+/// The small fields of a record, read from their value slices only: the line is walked
+/// once ([`crate::scan::for_each_field`], memchr over strings) and the big strings
+/// (response, reasoning) are never decoded.
+#[derive(Default)]
+struct Light {
+    id: Option<String>,
+    lang: Option<Lang>,
+    level: Option<Level>,
+    sample: Option<u32>,
+    gold: Option<char>,
+    nopt: Option<usize>,
+    answer: Option<char>,
+    rule: Option<String>,
+    correct: Option<bool>,
+    truncated: bool,
+    ctok: Option<u32>,
+    rtok: Option<u32>,
+    error: bool,
+    resp: (u32, u32),
+    reas: (u32, u32),
+}
+
+fn parse_light(raw: &[u8]) -> Result<Light, String> {
+    let mut l = Light::default();
+    let mut bad: Option<String> = None;
+    let ok = crate::scan::for_each_field(raw, |key, a, b| {
+        let v = &raw[a..b];
+        let null = v == b"null";
+        let mut field = |name: &str, r: Result<(), serde_json::Error>| {
+            if let Err(e) = r {
+                bad.get_or_insert_with(|| format!("field `{name}`: {e}"));
+            }
+        };
+        match key {
+            b"id" => field("id", serde_json::from_slice(v).map(|x| l.id = Some(x))),
+            b"lang" => field("lang", serde_json::from_slice(v).map(|x| l.lang = Some(x))),
+            b"level" => field(
+                "level",
+                serde_json::from_slice(v).map(|x| l.level = Some(x)),
+            ),
+            b"sample" => field(
+                "sample",
+                serde_json::from_slice(v).map(|x| l.sample = Some(x)),
+            ),
+            b"gold" => field("gold", serde_json::from_slice(v).map(|x| l.gold = Some(x))),
+            b"letters" => field(
+                "letters",
+                serde_json::from_slice::<String>(v).map(|x| l.nopt = Some(x.chars().count())),
+            ),
+            b"answer" => field("answer", serde_json::from_slice(v).map(|x| l.answer = x)),
+            b"rule" => field("rule", serde_json::from_slice(v).map(|x| l.rule = Some(x))),
+            b"correct" => field(
+                "correct",
+                serde_json::from_slice(v).map(|x| l.correct = Some(x)),
+            ),
+            b"finish_reason" => l.truncated = v == b"\"length\"",
+            b"completion_tokens" if !null => field(
+                "completion_tokens",
+                serde_json::from_slice(v).map(|x| l.ctok = Some(x)),
+            ),
+            b"reasoning_tokens" if !null => field(
+                "reasoning_tokens",
+                serde_json::from_slice(v).map(|x| l.rtok = Some(x)),
+            ),
+            b"error" => l.error = !null,
+            b"response" if v.first() == Some(&b'"') => l.resp = (a as u32 + 1, b as u32 - 1),
+            b"reasoning" if v.first() == Some(&b'"') => l.reas = (a as u32 + 1, b as u32 - 1),
+            _ => {}
+        }
+    });
+    if !ok {
+        return Err("not a JSON object".into());
+    }
+    if let Some(e) = bad {
+        return Err(e);
+    }
+    for (name, missing) in [
+        ("id", l.id.is_none()),
+        ("lang", l.lang.is_none()),
+        ("level", l.level.is_none()),
+        ("sample", l.sample.is_none()),
+        ("gold", l.gold.is_none()),
+        ("letters", l.nopt.is_none()),
+        ("rule", l.rule.is_none()),
+        ("correct", l.correct.is_none()),
+    ] {
+        if missing {
+            return Err(format!("missing field `{name}`"));
+        }
+    }
+    Ok(l)
+}
+
+/// The non-blank lines of `complete` (which ends in a newline or is empty): 1-based line
+/// number and byte range, exactly as [`anesbench_core::rundir::lines`] gives them (a test
+/// holds the two to the same answer), found with `memchr`.
+pub fn lines(complete: &[u8]) -> impl Iterator<Item = (usize, std::ops::Range<usize>)> + '_ {
+    let mut start = 0;
+    let mut no = 0;
+    std::iter::from_fn(move || loop {
+        if start >= complete.len() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &complete[start..]).map_or(complete.len(), |i| start + i);
+        no += 1;
+        let range = start..end;
+        start = end + 1;
+        if !complete[range.clone()].iter().all(u8::is_ascii_whitespace) {
+            return Some((no, range));
+        }
+    })
+}
+
+#[derive(Debug, Default)]
+pub struct Index {
+    pub path: PathBuf,
+    pub entries: Vec<Entry>,
+    pub items: Vec<ItemKey>,
+    item_at: HashMap<ItemKey, u32>,
+    /// (item, sample) -> entry.
+    key_at: HashMap<(u32, u32), u32>,
+    pub rules: Vec<Box<str>>,
+    rule_at: HashMap<Box<str>, u16>,
+    /// Bytes of the file indexed: the end of the last complete line seen.
+    pub indexed_len: u64,
+    /// Lines read so far (blank ones included), for line numbers.
+    lines_seen: u32,
+    /// Bytes after the last newline at the last refresh.
+    pub torn_bytes: u64,
+    pub superseded: usize,
+    /// Corruption found: the index stops before that line.
+    pub error: Option<String>,
+    /// Bumped on every change, so caches know when to recompute.
+    pub generation: u64,
+    /// (device, inode) of the indexed file.
+    file_id: (u64, u64),
+}
+
+/// How much of the file one read takes while indexing (memory stays bounded by this).
+const CHUNK: usize = 8 << 20;
+
+impl Index {
+    pub fn new(path: &Path) -> Index {
+        Index {
+            path: path.to_path_buf(),
+            ..Index::default()
+        }
+    }
+
+    /// Bring the index up to the file's current length, reading only what is new.
+    /// Returns whether anything changed.
+    pub fn refresh(&mut self) -> bool {
+        let meta = match std::fs::metadata(&self.path) {
+            Ok(m) => m,
+            Err(_) => {
+                if self.indexed_len > 0 || !self.entries.is_empty() {
+                    *self = Index::new(&self.path.clone());
+                    self.generation += 1;
+                    return true;
+                }
+                return false;
+            }
+        };
+        let id = (meta.dev(), meta.ino());
+        let len = meta.len();
+        if id != self.file_id || len < self.indexed_len {
+            let g = self.generation;
+            *self = Index::new(&self.path.clone());
+            self.generation = g + 1;
+            self.file_id = id;
+        }
+        if len == self.indexed_len + self.torn_bytes && self.error.is_none() {
+            return false;
+        }
+        if self.error.is_some() {
+            return false;
+        }
+        let before = (self.entries.len(), self.superseded, self.torn_bytes);
+        if let Err(e) = self.read_from(len) {
+            self.error = Some(e);
+        }
+        let changed = before != (self.entries.len(), self.superseded, self.torn_bytes)
+            || self.error.is_some();
+        if changed {
+            self.generation += 1;
+        }
+        changed
+    }
+
+    fn read_from(&mut self, len: u64) -> Result<(), String> {
+        let mut f = File::open(&self.path).map_err(|e| format!("{}: {e}", self.path.display()))?;
+        f.seek(SeekFrom::Start(self.indexed_len))
+            .map_err(|e| e.to_string())?;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut pos = self.indexed_len;
+        let mut left = len - self.indexed_len;
+        while left > 0 {
+            let want = (CHUNK as u64).min(left) as usize;
+            let old = buf.len();
+            buf.resize(old + want, 0);
+            let got = f.read(&mut buf[old..]).map_err(|e| e.to_string())?;
+            buf.truncate(old + got);
+            if got == 0 {
+                break;
+            }
+            left -= got as u64;
+            let complete = anesbench_core::rundir::complete_len(&buf);
+            if complete == 0 {
+                if buf.len() > 256 << 20 {
+                    return Err("a line longer than 256 MiB".into());
+                }
+                continue;
+            }
+            self.index_lines(&buf[..complete], pos)?;
+            pos += complete as u64;
+            self.indexed_len = pos;
+            buf.drain(..complete);
+        }
+        self.torn_bytes = buf.len() as u64;
+        Ok(())
+    }
+
+    /// Index the complete lines of `chunk`, which starts at byte `base` of the file.
+    fn index_lines(&mut self, chunk: &[u8], base: u64) -> Result<(), String> {
+        for (no, range) in lines(chunk) {
+            let line_no = self.lines_seen + no as u32;
+            let raw = &chunk[range.clone()];
+            let e = self.entry(raw, base + range.start as u64, line_no).map_err(|m| {
+                format!(
+                    "{}: line {line_no}: corrupt record: {m} (a complete line that is not a record; the viewer shows the records before it)",
+                    self.path.display()
+                )
+            })?;
+            self.push(e.0, e.1);
+        }
+        let newlines = memchr::memchr_iter(b'\n', chunk).count();
+        self.lines_seen += newlines as u32;
+        Ok(())
+    }
+
+    fn entry(&mut self, raw: &[u8], off: u64, line: u32) -> Result<(Entry, u32), String> {
+        std::str::from_utf8(raw).map_err(|e| e.to_string())?;
+        let l = parse_light(raw)?;
+        let key = ItemKey {
+            lang: l.lang.unwrap_or(Lang::En),
+            id: l.id.as_deref().unwrap_or("").into(),
+        };
+        let item = match self.item_at.get(&key) {
+            Some(&i) => i,
+            None => {
+                let i = self.items.len() as u32;
+                self.items.push(key.clone());
+                self.item_at.insert(key, i);
+                i
+            }
+        };
+        let rule = self.rule_id(l.rule.as_deref().unwrap_or(""));
+        let mut flags = 0;
+        if l.correct == Some(true) {
+            flags |= CORRECT;
+        }
+        if l.truncated {
+            flags |= TRUNCATED;
+        }
+        if l.error {
+            flags |= ERROR;
+        }
+        let byte = |c: char| if c.is_ascii() { c as u8 } else { b'?' };
+        Ok((
+            Entry {
+                off,
+                len: raw.len() as u32,
+                line,
+                resp: l.resp,
+                reas: l.reas,
+                item,
+                sample: l.sample.unwrap_or(0),
+                level: l.level.unwrap_or(Level::S1),
+                nopt: l.nopt.unwrap_or(0).min(255) as u8,
+                gold: l.gold.map_or(b'?', byte),
+                answer: l.answer.map_or(0, byte),
+                rule,
+                flags,
+                ctok: l.ctok.unwrap_or(NONE_U32),
+                rtok: l.rtok.unwrap_or(NONE_U32),
+            },
+            item,
+        ))
+    }
+
+    fn rule_id(&mut self, rule: &str) -> u16 {
+        if let Some(&r) = self.rule_at.get(rule) {
+            return r;
+        }
+        let r = self.rules.len().min(u16::MAX as usize) as u16;
+        self.rules.push(rule.into());
+        self.rule_at.insert(rule.into(), r);
+        r
+    }
+
+    /// The last line of an (item, sample) wins, at the position of the first.
+    fn push(&mut self, e: Entry, item: u32) {
+        match self.key_at.get(&(item, e.sample)) {
+            Some(&at) => {
+                self.entries[at as usize] = e;
+                self.superseded += 1;
+            }
+            None => {
+                self.key_at
+                    .insert((item, e.sample), self.entries.len() as u32);
+                self.entries.push(e);
+            }
+        }
+    }
+
+    pub fn item(&self, e: &Entry) -> &ItemKey {
+        &self.items[e.item as usize]
+    }
+    pub fn rule(&self, e: &Entry) -> &str {
+        &self.rules[e.rule as usize]
+    }
+    pub fn lang(&self, e: &Entry) -> Lang {
+        self.items[e.item as usize].lang
+    }
+
+    /// Index of the item (lang, id) in [`Index::items`].
+    pub fn item_id(&self, lang: Lang, id: &str) -> Option<u32> {
+        self.item_at
+            .get(&ItemKey {
+                lang,
+                id: id.into(),
+            })
+            .copied()
+    }
+
+    /// Entry of (lang, id, sample).
+    pub fn find(&self, lang: Lang, id: &str, sample: u32) -> Option<u32> {
+        let item = *self.item_at.get(&ItemKey {
+            lang,
+            id: id.into(),
+        })?;
+        self.key_at.get(&(item, sample)).copied()
+    }
+
+    /// Entries of one item, by sample.
+    pub fn samples_of(&self, item: u32) -> Vec<u32> {
+        let mut v: Vec<u32> = self
+            .key_at
+            .iter()
+            .filter(|((i, _), _)| *i == item)
+            .map(|(_, &e)| e)
+            .collect();
+        v.sort_by_key(|&e| self.entries[e as usize].sample);
+        v
+    }
+
+    /// A record stand-in without text, for summaries and comparisons.
+    pub fn light_record(&self, e: &Entry) -> SampleRecord {
+        let key = self.item(e);
+        let letters: String = anesbench_core::item::LETTERS
+            .iter()
+            .take(e.nopt as usize)
+            .collect();
+        let mut r = SampleRecord::new(&*key.id, key.lang, e.level, e.sample, e.gold(), letters);
+        r.answer = e.answer();
+        r.rule = self.rule(e).to_string();
+        r.correct = e.correct();
+        r.finish_reason = e.truncated().then(|| "length".to_string());
+        r.error = e.error().then(String::new);
+        r.completion_tokens = (e.ctok != NONE_U32).then_some(e.ctok);
+        r.reasoning_tokens = (e.rtok != NONE_U32).then_some(e.rtok);
+        r
+    }
+
+    pub fn light_records(&self) -> Vec<SampleRecord> {
+        self.entries.iter().map(|e| self.light_record(e)).collect()
+    }
+}
+
+/// Reads lines back from the file.
+pub struct LineReader {
+    file: Option<File>,
+    buf: Vec<u8>,
+}
+
+impl LineReader {
+    pub fn open(path: &Path) -> LineReader {
+        LineReader {
+            file: File::open(path).ok(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// The bytes of an entry's line.
+    pub fn line(&mut self, e: &Entry) -> Option<&[u8]> {
+        let f = self.file.as_ref()?;
+        self.buf.resize(e.len as usize, 0);
+        f.read_exact_at(&mut self.buf, e.off).ok()?;
+        Some(&self.buf)
+    }
+
+    pub fn record(&mut self, e: &Entry) -> Result<SampleRecord, String> {
+        let line = self.line(e).ok_or("cannot read the line back")?;
+        serde_json::from_slice(line).map_err(|err| format!("line {}: {err}", e.line))
+    }
+}
+
+/// Decode a JSON string's content span.
+pub fn decode_span(line: &[u8], span: (u32, u32)) -> Option<String> {
+    if span == (0, 0) {
+        return None;
+    }
+    let (a, b) = (span.0 as usize, span.1 as usize);
+    let quoted = line.get(a.checked_sub(1)?..b + 1)?;
+    serde_json::from_slice(quoted).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn rec(id: &str, lang: Lang, sample: u32, resp: &str) -> Vec<u8> {
+        let r = SampleRecord {
+            response: Some(resp.into()),
+            answer: Some('B'),
+            rule: "answer_is".into(),
+            correct: true,
+            ..SampleRecord::new(id, lang, Level::S1, sample, 'B', "ABCD")
+        };
+        let mut v = serde_json::to_vec(&r).unwrap();
+        v.push(b'\n');
+        v
+    }
+
+    #[test]
+    fn grows_with_the_file_and_keeps_the_torn_tail_for_later() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("samples.jsonl");
+        let mut f = std::fs::File::create(&p).unwrap();
+        f.write_all(&rec("1", Lang::En, 0, "The answer is B"))
+            .unwrap();
+        let second = rec("2", Lang::Zh, 0, "答案是 B");
+        f.write_all(&second[..10]).unwrap();
+        let mut ix = Index::new(&p);
+        assert!(ix.refresh());
+        assert_eq!(ix.entries.len(), 1);
+        assert_eq!(ix.torn_bytes, 10);
+        f.write_all(&second[10..]).unwrap();
+        assert!(ix.refresh());
+        assert_eq!(ix.entries.len(), 2);
+        assert_eq!(ix.torn_bytes, 0);
+        assert!(!ix.refresh());
+        let mut r = LineReader::open(&p);
+        let e = ix.entries[1];
+        let line = r.line(&e).unwrap().to_vec();
+        assert_eq!(decode_span(&line, e.resp).unwrap(), "答案是 B");
+        // A retried sample replaces the first, at its position.
+        f.write_all(&rec("1", Lang::En, 0, "Answer: B")).unwrap();
+        assert!(ix.refresh());
+        assert_eq!(ix.entries.len(), 2);
+        assert_eq!(ix.superseded, 1);
+        assert_eq!(ix.entries[0].line, 3);
+    }
+
+    #[test]
+    fn lines_agree_with_the_core_reader() {
+        let text: &[u8] = b"{\"a\":1}\n\n  \n{\"b\":2}\r\n\t\n{}\n";
+        let ours: Vec<_> = lines(text).collect();
+        let core: Vec<_> = anesbench_core::rundir::lines(text).collect();
+        assert_eq!(ours, core);
+        assert_eq!(lines(b"").count(), 0);
+    }
+
+    #[test]
+    fn the_light_parse_agrees_with_the_record() {
+        let line = rec("7", Lang::Zh, 2, "答案：\"B\"");
+        let l = parse_light(&line[..line.len() - 1]).unwrap();
+        assert_eq!(
+            (l.id.as_deref(), l.lang, l.sample, l.answer),
+            (Some("7"), Some(Lang::Zh), Some(2), Some('B'))
+        );
+        assert!(parse_light(b"{\"id\": \"1\", \"lang\": \"fr\"}").is_err());
+        assert!(parse_light(b"[1,2]").is_err());
+        assert!(parse_light(b"{\"id\": \"1\"").is_err());
+    }
+
+    #[test]
+    fn a_corrupt_line_stops_the_index_with_its_line_number() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("samples.jsonl");
+        let mut bytes = rec("1", Lang::En, 0, "x");
+        bytes.extend_from_slice(b"\n{\"id\": 3}\n");
+        std::fs::write(&p, bytes).unwrap();
+        let mut ix = Index::new(&p);
+        ix.refresh();
+        assert_eq!(ix.entries.len(), 1);
+        assert!(
+            ix.error.as_deref().unwrap().contains("line 3"),
+            "{:?}",
+            ix.error
+        );
+    }
+}
