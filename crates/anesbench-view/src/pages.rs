@@ -241,7 +241,9 @@ fn accuracy_table(sum: &Summary) -> String {
 
 /// The one-run figures that have data, judged from the summary (the figures themselves
 /// are drawn by the report crate when their URL is fetched).
-fn run_figures(sum: &Summary) -> Vec<FigureKind> {
+/// A loglik run generates no text, so it has no output-length figure (the report leaves
+/// it out and says why).
+fn run_figures(sum: &Summary, loglik: bool) -> Vec<FigureKind> {
     let mut v = Vec::new();
     if sum.by_level.values().any(|c| c.n > 0) {
         v.push(FigureKind::Levels);
@@ -252,10 +254,11 @@ fn run_figures(sum: &Summary) -> Vec<FigureKind> {
     {
         v.push(FigureKind::Lang);
     }
-    if sum
-        .length_by_level
-        .values()
-        .any(|x| x.mean_completion_tokens.is_some())
+    if !loglik
+        && sum
+            .length_by_level
+            .values()
+            .any(|x| x.mean_completion_tokens.is_some())
     {
         v.push(FigureKind::Cot);
     }
@@ -515,7 +518,7 @@ pub fn run_page(v: &Viewer, l: &Links, id: &str, qs: Option<&str>) -> PageResult
     }
     b.push_str("<h2>Accuracy</h2>");
     b.push_str(&accuracy_table(&sum));
-    let figs = run_figures(&sum);
+    let figs = run_figures(&sum, info.mode == "loglik");
     if !figs.is_empty() {
         b.push_str("<div class=\"figs\">");
         for k in figs {
@@ -1030,7 +1033,19 @@ fn comparison(
     let ra = report_run(a, sa);
     let rb = report_run(b, sb);
     let c =
-        Arc::new(compare_runs(&ra, &rb, &CompareOptions::default()).map_err(|e| e.to_string())?);
+        // The viewer shows what a run holds, finished or not; the page states each run's
+        // completeness beside the table.
+        Arc::new(
+            compare_runs(
+                &ra,
+                &rb,
+                &CompareOptions {
+                    include_incomplete: true,
+                    ..CompareOptions::default()
+                },
+            )
+            .map_err(|e| e.to_string())?,
+        );
     *cache = Some((key, c.clone()));
     Ok(c)
 }
