@@ -9,7 +9,6 @@ use anesbench_core::Summary;
 
 use crate::error::RunError;
 use crate::rundir::{read_samples, write_samples_atomic, Manifest, RunDir, MANIFEST};
-use crate::settings::MERGE_IGNORED_FIELDS;
 
 #[derive(Debug, Clone)]
 pub struct MergeOutcome {
@@ -31,7 +30,7 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<MergeOutcome, RunError> {
     let base = &manifests[0];
     let mut seen_shards = BTreeSet::new();
     for (dir, m) in runs.iter().zip(&manifests) {
-        let changes = base.settings.changes(&m.settings, MERGE_IGNORED_FIELDS);
+        let changes = base.settings.result_changes(&m.settings);
         if !changes.is_empty() {
             let list: Vec<String> = changes
                 .iter()

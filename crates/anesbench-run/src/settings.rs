@@ -30,18 +30,6 @@ pub const OPERATIONAL_FIELDS: &[&str] = &[
     "api_key_env",
 ];
 
-/// What may differ between the shards that `merge` combines: the operational fields and
-/// the shard itself.
-pub const MERGE_IGNORED_FIELDS: &[&str] = &[
-    "concurrency",
-    "timeout_secs",
-    "max_retries",
-    "out",
-    "endpoints",
-    "api_key_env",
-    "shard",
-];
-
 /// Default output limit for generation, sent whatever the API style: without one,
 /// `/v1/completions` on vLLM, SGLang and OpenAI stops after 16 tokens.
 pub const DEFAULT_MAX_TOKENS: u32 = 2048;
@@ -584,10 +572,14 @@ impl Settings {
         format!("{style}/{}-shot", self.shots)
     }
 
-    /// Fields that differ between two shards of one run, ignoring [`MERGE_IGNORED_FIELDS`]:
-    /// `(field, old, new)` with values as JSON.
+    /// Fields that differ between two shards of one run (what `merge` checks): the
+    /// resume check ([`Settings::resume_changes`]) without the shard, which is what shards
+    /// differ in. `(field, old, new)` with values as JSON.
     pub fn result_changes(&self, new: &Settings) -> Vec<(String, String, String)> {
-        self.changes(new, MERGE_IGNORED_FIELDS)
+        self.resume_changes(new)
+            .into_iter()
+            .filter(|(f, _, _)| f != "shard")
+            .collect()
     }
 
     /// Fields that differ, ignoring the named ones.
