@@ -47,4 +47,24 @@ pub trait Backend: Send + Sync {
     fn capacity(&self) -> Option<usize> {
         None
     }
+
+    /// Most samples of one prompt that [`Backend::generate_n`] returns from one call:
+    /// 1 (the default) when the backend has no way to share the prompt between samples,
+    /// so the runner asks for each sample on its own and keeps its concurrency.
+    fn max_choices(&self) -> u32 {
+        1
+    }
+
+    /// `n` samples of one prompt from one call, so the prompt is prefilled once (HTTP:
+    /// `n` in the request body; embedded: one decoded prompt forked into `n` sequences).
+    /// Choice `i` answers for sample `first + i`, where `req.params.seed` is the seed of
+    /// sample `first`: a backend that seeds each choice uses `seed + i`; an HTTP server
+    /// seeds the whole batch with `seed`.
+    ///
+    /// It may return fewer than `n` choices (a server that ignores `n`): the caller asks
+    /// for the rest one at a time. The default returns one, from [`Backend::generate`].
+    async fn generate_n(&self, req: &GenRequest, n: u32) -> Result<Vec<GenResponse>, BackendError> {
+        let _ = n;
+        self.generate(req).await.map(|r| vec![r])
+    }
 }

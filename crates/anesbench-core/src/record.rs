@@ -79,6 +79,12 @@ pub struct SampleRecord {
     /// Score from a reward model, where a solver used one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reward: Option<f64>,
+    /// How many candidates came back from the same model call as this one (`n` in one
+    /// request, or one decoded prompt forked into sequences); absent = 1. The call's
+    /// latency is on each of them, so per item: requests = sum of 1/batch, wall time =
+    /// sum of latency/batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<u32>,
 }
 
 #[cfg(test)]
@@ -141,6 +147,7 @@ impl SampleRecord {
             option_logprobs: None,
             mean_logprob: None,
             reward: None,
+            batch: None,
         }
     }
 

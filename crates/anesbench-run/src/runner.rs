@@ -104,9 +104,11 @@ pub struct RunOutcome {
     pub interrupted: bool,
 }
 
+/// Candidates of one item made in one solver call: consecutive sample indices, at most
+/// the solver's batch limit (one, unless the backend returns several samples per call).
 struct Job {
     item: usize,
-    sample: u32,
+    samples: Vec<u32>,
 }
 
 enum Msg {
@@ -168,6 +170,7 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
         &rd,
         &plan,
         solver.as_ref(),
+        solver.batch_limit(backend.as_ref()),
         rerun_changed_prompts,
         &mut warnings,
     )?;
@@ -307,6 +310,7 @@ fn resume(
     rd: &RunDir,
     plan: &Plan,
     solver: &dyn Solver,
+    batch: u32,
     rerun_changed_prompts: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Resume, RunError> {
@@ -372,16 +376,37 @@ fn resume(
         .filter(|(r, _)| r.correct && done.contains(&r.key()))
         .count();
     let mut jobs = VecDeque::new();
+    let mut queued = 0usize;
     for (i, it) in plan.items.iter().enumerate() {
+        let mut run: Vec<u32> = Vec::new();
         for s in 0..per_item {
-            if !done.contains(&(it.lang, it.id.clone(), s)) {
-                jobs.push_back(Job { item: i, sample: s });
+            if done.contains(&(it.lang, it.id.clone(), s)) {
+                continue;
             }
+            // A job is a run of consecutive missing samples, so a batched call's choice
+            // `k` is sample `first + k` with its own seed.
+            let breaks =
+                run.last().is_some_and(|&l| l + 1 != s) || run.len() >= batch.max(1) as usize;
+            if breaks {
+                queued += run.len();
+                jobs.push_back(Job {
+                    item: i,
+                    samples: std::mem::take(&mut run),
+                });
+            }
+            run.push(s);
+        }
+        if !run.is_empty() {
+            queued += run.len();
+            jobs.push_back(Job {
+                item: i,
+                samples: run,
+            });
         }
     }
     let total = plan.items.len() * per_item as usize;
     Ok(Resume {
-        skipped: total - jobs.len(),
+        skipped: total - queued,
         jobs,
         total,
         correct_before,
@@ -527,7 +552,7 @@ async fn run_jobs(
                 // Progress only: a notice dropped because the channel is full costs a
                 // line. The key is built only when a retry happens (hot path otherwise).
                 let on_retry = |n: RetryNotice| {
-                    let key = format!("{}#{}", item.key(), job.sample);
+                    let key = format!("{}#{}", item.key(), job.samples[0]);
                     let _ = tx.try_send(Msg::Retry(key, n));
                 };
                 let cx = CallCtx {
@@ -537,8 +562,16 @@ async fn run_jobs(
                     on_retry: &on_retry,
                     gate: gate.as_deref(),
                 };
-                let rec = run_one(&cx, solver.as_ref(), item, job.sample, &prompts[job.item]).await;
-                if tx.send(Msg::Done(Box::new(rec))).await.is_err() {
+                let recs =
+                    run_job(&cx, solver.as_ref(), item, &job.samples, &prompts[job.item]).await;
+                let mut gone = false;
+                for rec in recs {
+                    if tx.send(Msg::Done(Box::new(rec))).await.is_err() {
+                        gone = true;
+                        break;
+                    }
+                }
+                if gone {
                     break;
                 }
             }
@@ -594,34 +627,48 @@ async fn run_jobs(
     Ok(interrupted)
 }
 
-async fn run_one(
+async fn run_job(
     cx: &CallCtx<'_>,
     solver: &dyn Solver,
     item: &Item,
-    sample: u32,
+    samples: &[u32],
     prompt: &PreparedPrompt,
-) -> SampleRecord {
-    let t0 = Instant::now();
-    let mut rec = SampleRecord {
-        prompt_hash: prompt.hash.clone(),
-        rule: RULE_ERROR.into(),
-        ..SampleRecord::new(
-            item.id.clone(),
-            item.lang,
-            item.level,
-            sample,
-            item.answer,
-            item.letters().into_iter().collect::<String>(),
-        )
-    };
-    solver.candidate(cx, item, sample, prompt, &mut rec).await;
-    if rec.error.is_some() {
-        rec.rule = RULE_ERROR.into();
-        rec.answer = None;
+) -> Vec<SampleRecord> {
+    let letters: String = item.letters().into_iter().collect();
+    let mut recs: Vec<SampleRecord> = samples
+        .iter()
+        .map(|&sample| SampleRecord {
+            prompt_hash: prompt.hash.clone(),
+            rule: RULE_ERROR.into(),
+            ..SampleRecord::new(
+                item.id.clone(),
+                item.lang,
+                item.level,
+                sample,
+                item.answer,
+                letters.clone(),
+            )
+        })
+        .collect();
+    if let [sample] = samples {
+        let t0 = Instant::now();
+        solver
+            .candidate(cx, item, *sample, prompt, &mut recs[0])
+            .await;
+        recs[0].latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    } else {
+        solver
+            .candidates(cx, item, samples, prompt, &mut recs)
+            .await;
     }
-    rec.correct = rec.error.is_none() && rec.answer == Some(item.answer);
-    rec.latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    rec
+    for rec in &mut recs {
+        if rec.error.is_some() {
+            rec.rule = RULE_ERROR.into();
+            rec.answer = None;
+        }
+        rec.correct = rec.error.is_none() && rec.answer == Some(item.answer);
+    }
+    recs
 }
 
 struct Finished {

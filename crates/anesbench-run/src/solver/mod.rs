@@ -60,6 +60,32 @@ pub trait Solver: Send + Sync {
         prompt: &PreparedPrompt,
         rec: &mut SampleRecord,
     );
+
+    /// Most candidates of one item this solver makes in one call to `backend`
+    /// ([`Solver::candidates`]); 1 (the default): the runner schedules each candidate as
+    /// its own job.
+    fn batch_limit(&self, backend: &dyn Backend) -> u32 {
+        let _ = backend;
+        1
+    }
+
+    /// Produce the candidates `samples` of `item` together (`recs[i]` is sample
+    /// `samples[i]`). Each record's `latency_ms` is set here: the wall time of the call
+    /// that made it. The default makes them one after another.
+    async fn candidates(
+        &self,
+        cx: &CallCtx<'_>,
+        item: &Item,
+        samples: &[u32],
+        prompt: &PreparedPrompt,
+        recs: &mut [SampleRecord],
+    ) {
+        for (s, rec) in samples.iter().zip(recs.iter_mut()) {
+            let t0 = std::time::Instant::now();
+            self.candidate(cx, item, *s, prompt, rec).await;
+            rec.latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        }
+    }
 }
 
 /// The solver the settings ask for.
