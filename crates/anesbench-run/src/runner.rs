@@ -125,6 +125,7 @@ type ItemKey = (Lang, String);
 
 /// One way an item is asked: the item as displayed (options reordered under
 /// `--permute`) and its rendered prompt.
+#[derive(Clone)]
 struct Ask {
     item: Item,
     prompt: PreparedPrompt,
@@ -599,16 +600,7 @@ async fn run_jobs(
         .map(|n| Arc::new(Semaphore::new(n.max(1))));
     let queue = Arc::new(Mutex::new(resume.jobs));
     let items = Arc::new(plan.items.clone());
-    let asks: Arc<Vec<Vec<(Item, PreparedPrompt, Option<String>)>>> = Arc::new(
-        plan.asks
-            .iter()
-            .map(|v| {
-                v.iter()
-                    .map(|a| (a.item.clone(), a.prompt.clone(), a.perm.clone()))
-                    .collect()
-            })
-            .collect(),
-    );
+    let asks: Arc<Vec<Vec<Ask>>> = Arc::new(plan.asks.clone());
     let what = {
         let info = backend.describe();
         info.endpoints.first().cloned().unwrap_or(info.kind)
@@ -643,11 +635,11 @@ async fn run_jobs(
                     gate: gate.as_deref(),
                 };
                 let a = &asks[job.item];
-                let (shown, prompt, perm) = &a[(job.samples[0] as usize).min(a.len() - 1)];
+                let one = &a[(job.samples[0] as usize).min(a.len() - 1)];
                 let ask = JobAsk {
-                    shown,
-                    prompt,
-                    perm: perm.as_deref(),
+                    shown: &one.item,
+                    prompt: &one.prompt,
+                    perm: one.perm.as_deref(),
                 };
                 let recs = run_job(&cx, solver.as_ref(), item, &job.samples, ask).await;
                 let mut gone = false;

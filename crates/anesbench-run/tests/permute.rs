@@ -176,7 +176,10 @@ async fn shuffled_generate_maps_answers_back_and_resumes_a_missing_candidate() {
     assert_eq!(back.perm, gone.perm);
     assert_eq!(back.prompt_hash, gone.prompt_hash);
     let re = anesbench_run::rescore::rescore(dir.path()).unwrap();
-    assert_eq!(re.changed, 0, "re-extraction reads each reply against its own order");
+    assert_eq!(
+        re.changed, 0,
+        "re-extraction reads each reply against its own order"
+    );
     let rb = robustness(&again, p);
     // Shuffles may leave gold first in all three orders: such an item is right in each.
     let always_first = items()

@@ -25,7 +25,10 @@ fn model_present() -> Option<PathBuf> {
         "CI=true but the demo model is missing at {}; run `{FETCH_COMMAND}`",
         path.display()
     );
-    eprintln!("SKIP: demo model missing at {}; run `{FETCH_COMMAND}`", path.display());
+    eprintln!(
+        "SKIP: demo model missing at {}; run `{FETCH_COMMAND}`",
+        path.display()
+    );
     None
 }
 
@@ -49,8 +52,17 @@ fn circular_eval_of_the_demo_model_shows_its_position_bias() {
     let out = dir.path().join("run");
     let out_s = out.to_str().unwrap();
     run(&[
-        "eval", "--mode", "loglik", "--permute", "circular", "--limit", "6", "--progress",
-        "none", "--out", out_s,
+        "eval",
+        "--mode",
+        "loglik",
+        "--permute",
+        "circular",
+        "--limit",
+        "6",
+        "--progress",
+        "none",
+        "--out",
+        out_s,
     ]);
     let recs: Vec<serde_json::Value> = std::fs::read_to_string(out.join("samples.jsonl"))
         .unwrap()
@@ -63,11 +75,18 @@ fn circular_eval_of_the_demo_model_shows_its_position_bias() {
         .map(|r| r["letters"].as_str().unwrap().len())
         .sum();
     assert_eq!(recs.len(), letters, "one record per item x rotation");
-    assert!(recs.iter().all(|r| r["perm"].is_string() && r["error"].is_null()));
+    assert!(recs
+        .iter()
+        .all(|r| r["perm"].is_string() && r["error"].is_null()));
 
     let rep = dir.path().join("report");
     run(&[
-        "report", out_s, "--pairs", "published", "--out", rep.to_str().unwrap(),
+        "report",
+        out_s,
+        "--pairs",
+        "published",
+        "--out",
+        rep.to_str().unwrap(),
     ]);
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(rep.join("report.json")).unwrap()).unwrap();
@@ -84,19 +103,29 @@ fn circular_eval_of_the_demo_model_shows_its_position_bias() {
         .map(|v| v.as_u64().unwrap())
         .max()
         .unwrap();
-    eprintln!("picked {picked:?} of {total}; gold max {gold_top}; circular {}", rb["circular_accuracy"]);
+    eprintln!(
+        "picked {picked:?} of {total}; gold max {gold_top}; circular {}",
+        rb["circular_accuracy"]
+    );
     assert!(
         top as f64 >= 0.5 * total as f64 && top > gold_top,
         "position bias not visible: picked {picked:?}, gold max {gold_top}"
     );
     assert!(rb["circular_accuracy"].as_f64().unwrap() <= rb["plain_accuracy"].as_f64().unwrap());
     // Loglik confidence: a calibration row per level present and overall.
-    assert!(a["calibration"].as_array().unwrap().iter().any(|c| c["level"] == "all"));
+    assert!(a["calibration"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["level"] == "all"));
     // The demo set has every item in both languages.
     assert!(!a["bilingual"].as_array().unwrap().is_empty());
     assert!(j["analysis"]["pairs"]["pairs"].as_array().unwrap().len() >= 5);
     let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
-    assert!(md.contains("circular accuracy") && md.contains("figures/position-bias-0.svg"), "{md}");
+    assert!(
+        md.contains("circular accuracy") && md.contains("figures/position-bias-0.svg"),
+        "{md}"
+    );
     assert!(md.contains("Bilingual consistency") && md.contains("Base vs derived"));
     let html = std::fs::read_to_string(rep.join("report.html")).unwrap();
     assert!(html.contains("id=\"fig-position-bias-0\"") && html.contains("id=\"fig-pairs\""));
