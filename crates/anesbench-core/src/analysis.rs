@@ -377,6 +377,35 @@ mod tests {
         assert!(softmax_prob(&lp, 'C').is_none());
     }
 
+    #[test]
+    fn vote_share_is_the_confidence_of_a_majority_decision() {
+        let mk = |s: u32, a: Option<char>| {
+            let mut r = SampleRecord::new("q", Lang::En, Level::S1, s, 'B', "ABCD");
+            r.answer = a;
+            r.correct = a == Some('B');
+            r
+        };
+        let recs = [
+            mk(0, Some('B')),
+            mk(1, Some('C')),
+            mk(2, Some('B')),
+            mk(3, None),
+        ];
+        let d = decisions(&recs, Aggregation::Majority);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].answer, Some('B'));
+        assert!(d[0].correct);
+        // Two of the four samples voted for the winner.
+        assert_eq!(d[0].confidence, Some(0.5));
+        // Loglik: softmax of the chosen option.
+        let mut r = mk(0, Some('A'));
+        r.option_logprobs =
+            Some([('A', 0.5f64.ln()), ('B', 0.25f64.ln()), ('C', 0.25f64.ln())].into());
+        let d = decisions(&[r], Aggregation::Majority);
+        assert!((d[0].confidence.unwrap() - 0.5).abs() < 1e-12);
+        assert!(!d[0].correct);
+    }
+
     fn rec(id: &str, sample: u32, perm: &str, position: char, gold: char) -> SampleRecord {
         let mut r = SampleRecord::new(id, Lang::En, Level::S1, sample, gold, "ABCD");
         r.perm = Some(perm.into());
