@@ -327,13 +327,21 @@ where
             let st = color.stroke_width(2);
             el.push(Circle::new((x, b), 3, color.filled()).into_dyn());
             el.push(PathElement::new(vec![(x, b), (x, d)], st).into_dyn());
-            // Arrow head: a small triangle pointing the way accuracy moved.
+            // Arrow head: a small triangle pointing the way accuracy moved; no change is
+            // a flat bar, not an arrow.
             let h = (hi - lo) * 0.02 * if d >= b { 1.0 } else { -1.0 };
             let w = (band / m * 0.3).min(0.05);
-            el.push(
-                Polygon::new(vec![(x - w, d - h), (x + w, d - h), (x, d)], color.filled())
-                    .into_dyn(),
-            );
+            if (d - b).abs() < 1e-9 {
+                el.push(
+                    PathElement::new(vec![(x - w, d), (x + w, d)], color.stroke_width(3))
+                        .into_dyn(),
+                );
+            } else {
+                el.push(
+                    Polygon::new(vec![(x - w, d - h), (x + w, d - h), (x, d)], color.filled())
+                        .into_dyn(),
+                );
+            }
             if let Some((clo, chi)) = pair.deltas[j].ci {
                 let st = color.mix(0.6).stroke_width(1);
                 let cap = w * 0.8;
