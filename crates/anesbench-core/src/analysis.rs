@@ -87,11 +87,8 @@ pub fn decisions<'a>(
                 let conf = (agg == Aggregation::Majority).then_some(share).flatten();
                 (vote.answer, conf)
             };
-            let answer = if error && agg != Aggregation::IdentityOrder {
-                None
-            } else {
-                answer
-            };
+            // As the summary decides: an item with an errored candidate has no answer.
+            let answer = if error { None } else { answer };
             Decision {
                 lang: first.lang,
                 id: first.id.clone(),
