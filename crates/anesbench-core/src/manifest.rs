@@ -45,6 +45,14 @@ pub struct RunInfo {
     /// `self-consistency:N` (N samples, majority vote).
     #[serde(default)]
     pub solver: String,
+    /// `--permute` mode (`circular`, `shuffle:K:SEED`); absent for runs asked in the
+    /// original option order only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permute: Option<String>,
+    /// Candidates the run plans in all, where items differ in their count (circular
+    /// runs ask each item once per option); absent = items x `samples_per_item`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_samples: Option<usize>,
     /// Benchmark source as given, and its fingerprint.
     #[serde(default)]
     pub dataset_source: String,
@@ -74,7 +82,20 @@ impl RunInfo {
 
     /// Samples the run set out to produce: selected items x samples per item.
     pub fn expected_samples(&self) -> usize {
+        if let Some(n) = self.planned_samples {
+            return n;
+        }
         self.selected_items * self.samples_per_item.max(1) as usize
+    }
+
+    /// The per-item candidate count a summary may require before it decides an item;
+    /// `None` for permuted runs, whose items differ in their count.
+    pub fn summary_per_item(&self) -> Option<u32> {
+        if self.permute.is_some() {
+            None
+        } else {
+            Some(self.samples_per_item.max(1))
+        }
     }
 
     /// True when the run covers part of its dataset on purpose (limit, shard, filters).

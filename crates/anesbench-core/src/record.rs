@@ -85,6 +85,15 @@ pub struct SampleRecord {
     /// sum of latency/batch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<u32>,
+    /// `--permute` runs: the option order this candidate was asked in, as the original
+    /// letters in displayed order (`"CABD"`: original C was shown as `A`). `answer`,
+    /// `gold`, `correct` and `option_logprobs` stay in original letters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perm: Option<String>,
+    /// `--permute` runs: the displayed letter the model picked (its position), before
+    /// mapping back through `perm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<char>,
 }
 
 #[cfg(test)]
@@ -148,6 +157,8 @@ impl SampleRecord {
             mean_logprob: None,
             reward: None,
             batch: None,
+            perm: None,
+            position: None,
         }
     }
 

@@ -31,6 +31,10 @@ pub enum Aggregation {
     #[default]
     Majority,
     BestLikelihood,
+    /// `--permute` runs: the candidate asked in the original order (sample 0) decides,
+    /// so the plain accuracy is what an unpermuted run reports; circular accuracy
+    /// (right in every order) is derived apart ([`crate::analysis`]).
+    IdentityOrder,
 }
 
 impl Aggregation {
@@ -38,13 +42,16 @@ impl Aggregation {
         match self {
             Aggregation::Majority => "majority",
             Aggregation::BestLikelihood => "best_likelihood",
+            Aggregation::IdentityOrder => "identity_order",
         }
     }
 
     /// From a manifest's `solver` label (`best-of-n:N:likelihood` -> best likelihood,
     /// anything else -> majority).
     pub fn for_solver(label: &str) -> Aggregation {
-        if label.starts_with("best-of-n") {
+        if label.contains("+circular") || label.contains("+shuffle") {
+            Aggregation::IdentityOrder
+        } else if label.starts_with("best-of-n") {
             Aggregation::BestLikelihood
         } else {
             Aggregation::Majority
@@ -55,6 +62,7 @@ impl Aggregation {
         match self {
             Aggregation::Majority => majority(samples),
             Aggregation::BestLikelihood => best_likelihood(samples),
+            Aggregation::IdentityOrder => identity_order(samples),
         }
     }
 }
@@ -65,6 +73,35 @@ pub struct Vote {
     pub rule: &'static str,
     /// Votes per letter.
     pub votes: BTreeMap<char, u32>,
+}
+
+pub const RULE_IDENTITY_ORDER: &str = "identity_order";
+pub const RULE_NO_IDENTITY: &str = "no_identity_order";
+
+/// The candidate asked in the original order (sample 0) decides.
+pub fn identity_order<'a>(samples: impl IntoIterator<Item = &'a SampleRecord>) -> Vote {
+    let mut votes: BTreeMap<char, u32> = BTreeMap::new();
+    let mut first = None;
+    for r in samples {
+        if let (None, Some(a)) = (&r.error, r.answer) {
+            *votes.entry(a).or_default() += 1;
+        }
+        if r.sample == 0 {
+            first = Some(r);
+        }
+    }
+    match first {
+        Some(r) if r.error.is_none() => Vote {
+            answer: r.answer,
+            rule: RULE_IDENTITY_ORDER,
+            votes,
+        },
+        _ => Vote {
+            answer: None,
+            rule: RULE_NO_IDENTITY,
+            votes,
+        },
+    }
 }
 
 /// Majority vote over the samples of one item.

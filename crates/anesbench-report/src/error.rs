@@ -33,6 +33,13 @@ pub enum ReportError {
         line: usize,
         message: String,
     },
+    /// A `--pairs` file line that does not parse or names an unknown model.
+    #[error("{path}: line {line}: {message}")]
+    Pairs {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("cannot compare: {0}")]
     Compare(String),
     #[error("figure `{figure}`: {message}")]

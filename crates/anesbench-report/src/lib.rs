@@ -3,6 +3,7 @@
 //! Inputs are run directories ([`rundir::RunDir`]); everything is recomputed from
 //! `samples.jsonl` where it exists.
 
+pub mod analysis;
 pub mod error;
 pub mod label;
 pub mod model;

@@ -18,6 +18,10 @@ pub struct Report {
     /// Whether incomplete runs (interrupted, errored, subsets) are ranked too.
     pub include_incomplete: bool,
     pub runs: Vec<RunReport>,
+    /// Robustness, calibration, bilingual consistency, pairs ([`crate::analysis`]);
+    /// filled by [`crate::write::write_report`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<crate::analysis::Analysis>,
 }
 
 /// Why a loglik run has no output-length table.
@@ -219,6 +223,7 @@ impl Report {
             schema: REPORT_SCHEMA,
             include_incomplete,
             runs: out,
+            analysis: None,
         }
     }
 

@@ -39,7 +39,12 @@ impl RunDir {
         let summary_path = path.join("summary.json");
         let (records, summary) = if samples.is_file() {
             let records = read_samples(&samples, &mut warnings)?;
-            let summary = Summary::from_records(&records);
+            // The run's own per-item rule (majority, best likelihood, identity order).
+            let summary = Summary::aggregate(
+                &records,
+                anesbench_core::vote::Aggregation::for_solver(&info.solver),
+                None,
+            );
             if let Some(stored) = read_summary(&summary_path)? {
                 if stored.samples != summary.samples
                     || stored.overall.correct != summary.overall.correct

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::analysis::figures::draw_all;
+use crate::analysis::Analysis;
 use crate::error::{ReportError, Result};
 use crate::formats::{Format, RenderedFigure};
 use crate::model::Report;
@@ -18,6 +20,8 @@ pub struct ReportOptions {
     pub png: bool,
     /// Rank and draw incomplete runs and subsets beside full runs.
     pub include_incomplete: bool,
+    /// `--pairs FILE` (or `published` for the shipped pairs of published models).
+    pub pairs: Option<PathBuf>,
 }
 
 /// Draw every figure the points allow; the others come back with the reason.
@@ -65,7 +69,7 @@ pub fn write_report(
     sizes: Option<&SizeMap>,
     opts: &ReportOptions,
 ) -> Result<Vec<PathBuf>> {
-    let report = Report::with_incomplete(runs, sizes, opts.include_incomplete);
+    let mut report = Report::with_incomplete(runs, sizes, opts.include_incomplete);
     // The figures set runs side by side: only the ranked ones, the others named below.
     let (ranked, rest) = report.ranked();
     let pts: Vec<ModelPoint> = ranked.iter().map(|r| ModelPoint::from_run(r)).collect();
@@ -92,6 +96,21 @@ pub fn write_report(
         .iter()
         .filter_map(|f| f.file.as_ref().map(|p| opts.out_dir.join(p)))
         .collect();
+    let labels: Vec<String> = report.runs.iter().map(|r| r.label.clone()).collect();
+    let mut analysis = Analysis::build(
+        runs,
+        &labels,
+        opts.pairs.as_deref(),
+        opts.include_incomplete,
+    )?;
+    draw_all(&mut analysis, Some(&fig_dir), opts.png)?;
+    written.extend(
+        analysis
+            .figures
+            .iter()
+            .filter_map(|f| f.file.as_ref().map(|p| opts.out_dir.join(p))),
+    );
+    report.analysis = Some(analysis);
     for format in &opts.formats {
         let ex = format.exporter();
         let text = ex.render(&report, &figures)?;

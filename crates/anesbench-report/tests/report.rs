@@ -53,6 +53,7 @@ fn markdown_csv_json_html_and_figures() {
         formats: Format::parse_list("md,csv,json,html").unwrap(),
         png: true,
         include_incomplete: false,
+        pairs: None,
     };
     let written = write_report(&runs, None, &opts).unwrap();
     for f in ["report.md", "report.csv", "report.json", "report.html"] {

@@ -23,6 +23,7 @@ fn report_md(runs: &[RunDir], out: &Path) -> String {
         formats: Format::parse_list("md,csv,json").unwrap(),
         png: false,
         include_incomplete: false,
+        pairs: None,
     };
     write_report(runs, None, &opts).unwrap();
     std::fs::read_to_string(out.join("report.md")).unwrap()

@@ -120,6 +120,10 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<MergeOutcome, RunError> {
     let mut merged = base.clone();
     merged.settings.shard = None;
     merged.info.selected_items = manifests.iter().map(|m| m.info.selected_items).sum();
+    if base.info.planned_samples.is_some() {
+        merged.info.planned_samples =
+            Some(manifests.iter().map(|m| m.info.expected_samples()).sum());
+    }
     merged.info.subset.retain(|s| !s.starts_with("shard "));
     if !missing_shards.is_empty() {
         merged.info.subset.push(format!(
@@ -144,7 +148,7 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<MergeOutcome, RunError> {
     let summary = Summary::aggregate(
         &all,
         anesbench_core::vote::Aggregation::for_solver(&base.info.solver),
-        Some(base.info.samples_per_item.max(1)),
+        base.info.summary_per_item(),
     );
     rd.write_summary(&summary)?;
     rd.write_manifest(&merged)?;

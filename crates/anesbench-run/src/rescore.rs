@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anesbench_core::load::load;
+use anesbench_core::permute;
 use anesbench_core::vote::Aggregation;
 use anesbench_core::{Lang, Summary};
 
@@ -92,6 +93,12 @@ pub fn rescore_with(
                     .get(&(r.lang, r.id.clone()))
                     .cloned()
                     .unwrap_or_else(|| r.letters.chars().map(|_| String::new()).collect());
+                // A permuted candidate saw its options in another order: read the reply
+                // against that order, then map the letter back.
+                let opts = match &r.perm {
+                    Some(p) => permute::displayed_options(&opts, p),
+                    None => opts,
+                };
                 // Stored reasoning may include a `<think>` block split from the response;
                 // extraction reads the reasoning only when the response says nothing.
                 let (_, ex) = score_text(
@@ -100,9 +107,16 @@ pub fn rescore_with(
                     &opts,
                     r.finish_reason.as_deref(),
                 );
-                (ex.answer, ex.rule)
+                let answer = match &r.perm {
+                    Some(p) => ex.answer.and_then(|a| permute::to_original(p, a)),
+                    None => ex.answer,
+                };
+                (answer, ex.rule)
             }
         };
+        if let Some(p) = &r.perm {
+            r.position = answer.and_then(|a| permute::to_displayed(p, a));
+        }
         if answer != r.answer || rule != r.rule {
             changed += 1;
         }
@@ -112,7 +126,7 @@ pub fn rescore_with(
     }
     rd.rewrite_samples(&records)?;
     let agg = aggregate.unwrap_or_else(|| Aggregation::for_solver(&manifest.info.solver));
-    let summary = Summary::aggregate(&records, agg, Some(manifest.info.samples_per_item.max(1)));
+    let summary = Summary::aggregate(&records, agg, manifest.info.summary_per_item());
     rd.write_summary(&summary)?;
     Ok(RescoreOutcome {
         dir: dir.to_path_buf(),

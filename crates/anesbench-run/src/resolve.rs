@@ -63,6 +63,8 @@ pub struct Overrides {
     pub max_retries: Option<u32>,
     pub out: Option<PathBuf>,
     pub param_count: Option<f64>,
+    /// `--permute circular | shuffle:K:SEED`.
+    pub permute: Option<crate::settings::Permute>,
 }
 
 /// Resolved settings and what the user should be told about them.
@@ -120,6 +122,7 @@ pub fn resolve(
     set!(max_retries => max_retries);
     set!(out => out);
     set!(param_count => param_count);
+    set!(permute => permute);
     set!(gguf => model_path);
     if let Some(v) = o.api {
         s.api_style = v;

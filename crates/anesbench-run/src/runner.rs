@@ -17,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anesbench_backend::Backend;
 use anesbench_core::load::Dataset;
 use anesbench_core::manifest::{RunInfo, RUN_SCHEMA};
+use anesbench_core::permute;
 use anesbench_core::size::{resolve_size, SizeSource};
 use anesbench_core::{Item, Lang, SampleRecord, Summary};
 use tokio::sync::{mpsc, Semaphore};
@@ -122,12 +123,46 @@ pub fn now_rfc3339() -> String {
 
 type ItemKey = (Lang, String);
 
+/// One way an item is asked: the item as displayed (options reordered under
+/// `--permute`) and its rendered prompt.
+#[derive(Clone)]
+struct Ask {
+    item: Item,
+    prompt: PreparedPrompt,
+    /// The order as original letters in displayed order (`--permute` only).
+    perm: Option<String>,
+}
+
 /// The items of the run and what each is asked.
 struct Plan {
     items: Vec<Item>,
-    prompts: Vec<PreparedPrompt>,
+    /// Per item: one ask for every candidate, or (under `--permute`) one per order,
+    /// candidate `s` being order `s`.
+    asks: Vec<Vec<Ask>>,
+    permuted: bool,
     /// Index into `items` by (lang, id).
     index: HashMap<ItemKey, usize>,
+}
+
+impl Plan {
+    /// Candidates of item `i`: the solver's count, or one per order when permuted.
+    fn candidates(&self, i: usize, solver_n: u32) -> u32 {
+        if self.permuted {
+            self.asks[i].len() as u32
+        } else {
+            solver_n
+        }
+    }
+    /// What candidate `sample` of item `i` is asked.
+    fn ask(&self, i: usize, sample: u32) -> &Ask {
+        let a = &self.asks[i];
+        &a[(sample as usize).min(a.len() - 1)]
+    }
+    fn total(&self, solver_n: u32) -> usize {
+        (0..self.items.len())
+            .map(|i| self.candidates(i, solver_n) as usize)
+            .sum()
+    }
 }
 
 /// Which candidates are left, after reading what the directory already holds.
@@ -210,8 +245,8 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
     let fin = finish(
         &rd,
         &plan,
-        settings.strategy.aggregation(),
-        manifest.info.samples_per_item,
+        settings.aggregation(),
+        manifest.info.summary_per_item(),
     )?;
     warnings.extend(fin.warnings.iter().cloned());
     for w in &fin.warnings {
@@ -248,12 +283,35 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
 /// any model call.
 fn plan(dataset: &Dataset, settings: &Settings, shot_pool: &[Item]) -> Result<Plan, RunError> {
     let items = select(&dataset.items, settings);
-    let prompts =
-        prepare_all(&items, settings, shot_pool).map_err(|(i, message)| RunError::Prompt {
+    // Every (item, order) shown, flat, with the item it belongs to.
+    let mut shown: Vec<(usize, Item, Option<String>)> = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        match settings.permute {
+            Some(p) => {
+                for order in p.orders(&it.id, it.options.len()) {
+                    shown.push((
+                        i,
+                        permute::apply(it, &order),
+                        Some(permute::perm_string(&order)),
+                    ));
+                }
+            }
+            None => shown.push((i, it.clone(), None)),
+        }
+    }
+    let flat: Vec<Item> = shown.iter().map(|(_, it, _)| it.clone()).collect();
+    let prompts = prepare_all(&flat, settings, shot_pool).map_err(|(k, message)| {
+        let i = shown.get(k).map_or(0, |x| x.0);
+        RunError::Prompt {
             index: i,
             id: items.get(i).map(|it| it.id.clone()).unwrap_or_default(),
             message,
-        })?;
+        }
+    })?;
+    let mut asks: Vec<Vec<Ask>> = (0..items.len()).map(|_| Vec::new()).collect();
+    for ((i, item, perm), prompt) in shown.into_iter().zip(prompts) {
+        asks[i].push(Ask { item, prompt, perm });
+    }
     let index = items
         .iter()
         .enumerate()
@@ -261,7 +319,8 @@ fn plan(dataset: &Dataset, settings: &Settings, shot_pool: &[Item]) -> Result<Pl
         .collect();
     Ok(Plan {
         items,
-        prompts,
+        asks,
+        permuted: settings.permute.is_some(),
         index,
     })
 }
@@ -326,7 +385,7 @@ fn resume(
     let in_plan = |r: &SampleRecord| {
         plan.index
             .get(&(r.lang, r.id.clone()))
-            .filter(|_| r.sample < per_item)
+            .filter(|&&i| r.sample < plan.candidates(i, per_item))
             .copied()
     };
     let finished: Vec<(&SampleRecord, usize)> = loaded
@@ -337,7 +396,7 @@ fn resume(
         .collect();
     let changed: Vec<&SampleRecord> = finished
         .iter()
-        .filter(|(r, i)| r.prompt_hash != plan.prompts[*i].hash)
+        .filter(|(r, i)| r.prompt_hash != plan.ask(*i, r.sample).prompt.hash)
         .map(|(r, _)| *r)
         .collect();
     let mut stale: HashSet<(Lang, String, u32)> = HashSet::new();
@@ -379,7 +438,9 @@ fn resume(
     let mut queued = 0usize;
     for (i, it) in plan.items.iter().enumerate() {
         let mut run: Vec<u32> = Vec::new();
-        for s in 0..per_item {
+        // Each order has its own prompt: permuted candidates go one per call.
+        let batch = if plan.permuted { 1 } else { batch };
+        for s in 0..plan.candidates(i, per_item) {
             if done.contains(&(it.lang, it.id.clone(), s)) {
                 continue;
             }
@@ -404,7 +465,7 @@ fn resume(
             });
         }
     }
-    let total = plan.items.len() * per_item as usize;
+    let total = plan.total(per_item);
     Ok(Resume {
         skipped: total - queued,
         jobs,
@@ -467,8 +528,19 @@ fn manifest(
             mode: settings.mode.name().into(),
             prompt: settings.prompt_label(),
             temperature: settings.temperature,
-            samples_per_item: solver.candidates_per_item(),
-            solver: solver.label(),
+            samples_per_item: if plan.permuted {
+                (0..plan.items.len())
+                    .map(|i| plan.candidates(i, 1))
+                    .max()
+                    .unwrap_or(1)
+            } else {
+                solver.candidates_per_item()
+            },
+            solver: settings.permuted_label(&solver.label()),
+            permute: settings.permute.map(|p| p.to_string()),
+            planned_samples: plan
+                .permuted
+                .then(|| plan.total(solver.candidates_per_item())),
             dataset_source: dataset.source.clone(),
             dataset_fingerprint: dataset.fingerprint.clone(),
             selected_items: plan.items.len(),
@@ -528,7 +600,7 @@ async fn run_jobs(
         .map(|n| Arc::new(Semaphore::new(n.max(1))));
     let queue = Arc::new(Mutex::new(resume.jobs));
     let items = Arc::new(plan.items.clone());
-    let prompts = Arc::new(plan.prompts.clone());
+    let asks: Arc<Vec<Vec<Ask>>> = Arc::new(plan.asks.clone());
     let what = {
         let info = backend.describe();
         info.endpoints.first().cloned().unwrap_or(info.kind)
@@ -536,7 +608,7 @@ async fn run_jobs(
     let (tx, mut rx) = mpsc::channel::<Msg>(workers * 2);
     let mut handles = Vec::with_capacity(workers);
     for _ in 0..workers {
-        let (queue, items, prompts) = (queue.clone(), items.clone(), prompts.clone());
+        let (queue, items, asks) = (queue.clone(), items.clone(), asks.clone());
         let (solver, backend, tx, what, gate) = (
             solver.clone(),
             backend.clone(),
@@ -562,8 +634,14 @@ async fn run_jobs(
                     on_retry: &on_retry,
                     gate: gate.as_deref(),
                 };
-                let recs =
-                    run_job(&cx, solver.as_ref(), item, &job.samples, &prompts[job.item]).await;
+                let a = &asks[job.item];
+                let one = &a[(job.samples[0] as usize).min(a.len() - 1)];
+                let ask = JobAsk {
+                    shown: &one.item,
+                    prompt: &one.prompt,
+                    perm: one.perm.as_deref(),
+                };
+                let recs = run_job(&cx, solver.as_ref(), item, &job.samples, ask).await;
                 let mut gone = false;
                 for rec in recs {
                     if tx.send(Msg::Done(Box::new(rec))).await.is_err() {
@@ -627,13 +705,26 @@ async fn run_jobs(
     Ok(interrupted)
 }
 
+/// What one job sends: the item as displayed, its prompt, and the order (permuted runs;
+/// their jobs hold one candidate each).
+struct JobAsk<'a> {
+    shown: &'a Item,
+    prompt: &'a PreparedPrompt,
+    perm: Option<&'a str>,
+}
+
 async fn run_job(
     cx: &CallCtx<'_>,
     solver: &dyn Solver,
     item: &Item,
     samples: &[u32],
-    prompt: &PreparedPrompt,
+    ask: JobAsk<'_>,
 ) -> Vec<SampleRecord> {
+    let JobAsk {
+        shown,
+        prompt,
+        perm,
+    } = ask;
     let letters: String = item.letters().into_iter().collect();
     let mut recs: Vec<SampleRecord> = samples
         .iter()
@@ -653,15 +744,18 @@ async fn run_job(
     if let [sample] = samples {
         let t0 = Instant::now();
         solver
-            .candidate(cx, item, *sample, prompt, &mut recs[0])
+            .candidate(cx, shown, *sample, prompt, &mut recs[0])
             .await;
         recs[0].latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
     } else {
         solver
-            .candidates(cx, item, samples, prompt, &mut recs)
+            .candidates(cx, shown, samples, prompt, &mut recs)
             .await;
     }
     for rec in &mut recs {
+        if let Some(p) = perm {
+            to_original_order(rec, p);
+        }
         if rec.error.is_some() {
             rec.rule = RULE_ERROR.into();
             rec.answer = None;
@@ -669,6 +763,21 @@ async fn run_job(
         rec.correct = rec.error.is_none() && rec.answer == Some(item.answer);
     }
     recs
+}
+
+/// A permuted candidate's answer and option log-probabilities back in original letters;
+/// the displayed letter picked stays in `position`.
+fn to_original_order(rec: &mut SampleRecord, perm: &str) {
+    rec.perm = Some(perm.to_string());
+    rec.position = rec.answer;
+    rec.answer = rec.answer.and_then(|a| permute::to_original(perm, a));
+    if let Some(lp) = rec.option_logprobs.take() {
+        rec.option_logprobs = Some(
+            lp.into_iter()
+                .filter_map(|(shown, v)| permute::to_original(perm, shown).map(|o| (o, v)))
+                .collect(),
+        );
+    }
 }
 
 struct Finished {
@@ -685,7 +794,7 @@ fn finish(
     rd: &RunDir,
     plan: &Plan,
     agg: anesbench_core::vote::Aggregation,
-    per_item: u32,
+    per_item: Option<u32>,
 ) -> Result<Finished, RunError> {
     let all = read_samples(&rd.samples_path())?;
     if all.superseded > 0 {
@@ -696,7 +805,7 @@ fn finish(
         .iter()
         .filter(|r| plan.index.contains_key(&(r.lang, r.id.clone())))
         .collect();
-    let summary = Summary::aggregate(records.iter().copied(), agg, Some(per_item));
+    let summary = Summary::aggregate(records.iter().copied(), agg, per_item);
     rd.write_summary(&summary)?;
     let errors = records.iter().filter(|r| r.is_error()).count();
     let done = records.len() - errors;

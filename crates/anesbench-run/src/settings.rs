@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub use anesbench_core::permute::Permute;
 use anesbench_core::prompt::PromptStyle;
 use anesbench_core::{Lang, Level};
 use serde::{Deserialize, Serialize};
@@ -252,6 +253,9 @@ pub struct Settings {
     pub out: Option<PathBuf>,
     /// Parameter count in billions, for reports (parsed from the model name when absent).
     pub param_count: Option<f64>,
+    /// `--permute`: ask each item in several option orders ([`Permute`]); each order is
+    /// one candidate. Always serialised (as `null` when off), so the resume check sees it.
+    pub permute: Option<Permute>,
 }
 
 impl Default for Settings {
@@ -286,6 +290,7 @@ impl Default for Settings {
             max_retries: DEFAULT_MAX_RETRIES,
             out: None,
             param_count: None,
+            permute: None,
         }
     }
 }
@@ -483,6 +488,7 @@ impl Settings {
                 }
             }
         }
+        self.validate_permute()?;
         if self.chat_template == ChatTemplate::Model {
             if self.mode == Mode::Loglik {
                 return Err(invalid(
@@ -535,6 +541,39 @@ impl Settings {
             }
             (Mode::Generate, Strategy::Greedy) if self.temperature == Some(0.0) => "greedy".into(),
             (Mode::Generate, Strategy::Greedy) => "sampled".into(),
+        }
+    }
+
+    /// `--permute` asks one candidate per order: it combines with one candidate per
+    /// order (`greedy` or loglik), not with sampling strategies.
+    fn validate_permute(&self) -> Result<(), SettingsError> {
+        if self.permute.is_some() && self.samples > 1 {
+            return Err(invalid(
+                "permute",
+                format!(
+                    "each option order is one candidate; it does not combine with `--strategy {}` ({} samples per item); use greedy or loglik",
+                    self.strategy, self.samples
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The solver label with the permutation (`loglik+circular`,
+    /// `greedy+shuffle:4:7`), so readers pick the identity-order decision
+    /// ([`anesbench_core::vote::Aggregation::for_solver`]).
+    pub fn permuted_label(&self, solver: &str) -> String {
+        match self.permute {
+            Some(p) => format!("{solver}+{p}"),
+            None => solver.to_string(),
+        }
+    }
+
+    /// The per-item decision rule of the run.
+    pub fn aggregation(&self) -> anesbench_core::vote::Aggregation {
+        match self.permute {
+            Some(_) => anesbench_core::vote::Aggregation::IdentityOrder,
+            None => self.strategy.aggregation(),
         }
     }
 
@@ -685,6 +724,29 @@ mod tests {
         b.lang = vec![Lang::Zh];
         let fields: Vec<_> = a.result_changes(&b).into_iter().map(|c| c.0).collect();
         assert_eq!(fields, vec!["lang", "temperature"]);
+    }
+
+    #[test]
+    fn a_permutation_takes_part_in_the_resume_check_and_old_manifests_read_as_none() {
+        let a = http();
+        let mut b = http();
+        b.permute = Some(Permute::Circular);
+        let c = a.resume_changes(&b);
+        assert_eq!(c[0].0, "permute");
+        assert_eq!(c[0].2, "\"circular\"");
+        // Either direction: the old manifest may be the one with the permutation.
+        assert_eq!(b.resume_changes(&a)[0].0, "permute");
+        // A manifest written before the field existed reads as no permutation.
+        let mut v = serde_json::to_value(http()).unwrap();
+        v.as_object_mut().unwrap().remove("permute");
+        let old: Settings = serde_json::from_value(v).unwrap();
+        assert!(old.resume_changes(&a).is_empty());
+        let mut s = http();
+        s.permute = Some(Permute::Circular);
+        s.strategy = Strategy::SelfConsistency(3);
+        s.samples = 3;
+        s.temperature = Some(0.7);
+        assert!(s.validate().unwrap_err().to_string().contains("`permute`"));
     }
 
     #[test]

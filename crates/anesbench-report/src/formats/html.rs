@@ -53,7 +53,7 @@ fn table<R: IntoIterator<Item = String>>(
 }
 
 /// An SVG document without its XML prolog, ready to inline.
-fn inline_svg(svg: &str) -> &str {
+pub(super) fn inline_svg(svg: &str) -> &str {
     match svg.find("<svg") {
         Some(i) => &svg[i..],
         None => svg,
@@ -109,6 +109,9 @@ impl Exporter for HtmlExporter {
             for w in &r.warnings {
                 let _ = writeln!(o, "<p class=\"warn\">Warning: {}</p>", escape(w));
             }
+        }
+        if let Some(a) = &report.analysis {
+            super::analysis::html(&mut o, a);
         }
         if !figures.is_empty() {
             o.push_str("<h2>Figures</h2>\n");

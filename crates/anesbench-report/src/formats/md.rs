@@ -84,6 +84,9 @@ impl Exporter for MarkdownExporter {
                 }
             }
         }
+        if let Some(a) = &report.analysis {
+            super::analysis::markdown(&mut o, a);
+        }
         if !figures.is_empty() {
             o.push_str("\n## Figures\n");
             for f in figures {

@@ -14,7 +14,7 @@ use crate::exit;
 #[derive(clap::Args)]
 pub struct ReportArgs {
     /// Run directories (as `anesbench eval` wrote them, e.g. runs/<name>).
-    #[arg(required = true, value_name = "RUN")]
+    #[arg(required_unless_present = "pairs", value_name = "RUN")]
     pub runs: Vec<PathBuf>,
     /// Output folder [default: RUN/report for one run, ./report for several].
     #[arg(long, value_name = "DIR")]
@@ -32,6 +32,12 @@ pub struct ReportArgs {
     /// filters) beside full runs; without it they are listed apart, unranked.
     #[arg(long)]
     pub include_incomplete: bool,
+    /// Base-vs-derived pairs, one `base -> derived : label` per line; names are run
+    /// directory names, run labels or models as the published leaderboard spells them.
+    /// `published` uses the shipped pairs of published models (R1 distillations,
+    /// medical fine-tunes).
+    #[arg(long, value_name = "FILE")]
+    pub pairs: Option<PathBuf>,
 }
 
 /// The `--sizes FILE` map shared by `report` and `leaderboard`.
@@ -56,6 +62,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             formats,
             png: args.png,
             include_incomplete: args.include_incomplete,
+            pairs: args.pairs.clone(),
         },
     )?;
     for p in written {

@@ -88,6 +88,13 @@ pub struct EvalArgs {
     /// with the highest mean token log-probability decides) [default: greedy].
     #[arg(long, value_name = "S")]
     pub strategy: Option<Strategy>,
+    /// Ask each item in several option orders, each one candidate record: `circular`
+    /// (every rotation, choice_num orders; OpenCompass CircularEval) or `shuffle:K:SEED`
+    /// (the original order and K-1 seeded shuffles). Answers are mapped back to the
+    /// original letters; the plain accuracy is the original order's, and the report adds
+    /// circular accuracy (right in every order) and the picked positions.
+    #[arg(long, value_name = "MODE")]
+    pub permute: Option<anesbench_run::settings::Permute>,
     /// Samples per item; `--samples N` alone is `--strategy sc:N`.
     #[arg(long, value_name = "N")]
     pub samples: Option<u32>,
@@ -180,6 +187,7 @@ pub fn resolve(a: &EvalArgs) -> anyhow::Result<Resolved> {
         max_retries: a.max_retries,
         out: a.out.clone(),
         param_count: a.param_count,
+        permute: a.permute,
     };
     Ok(anesbench_run::resolve(
         &o,
