@@ -18,6 +18,9 @@ pub struct Report {
     /// Whether incomplete runs (interrupted, errored, subsets) are ranked too.
     pub include_incomplete: bool,
     pub runs: Vec<RunReport>,
+    /// Accuracy against compute, when the runs use more than one strategy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute: Option<crate::compute::ComputeReport>,
 }
 
 /// Why a loglik run has no output-length table.
@@ -184,6 +187,7 @@ impl Report {
         include_incomplete: bool,
     ) -> Report {
         let labels = run_labels(&runs.iter().collect::<Vec<_>>());
+        let compute = crate::compute::analyse(runs, &labels);
         let mut out: Vec<RunReport> = runs
             .iter()
             .zip(labels)
@@ -219,6 +223,7 @@ impl Report {
             schema: REPORT_SCHEMA,
             include_incomplete,
             runs: out,
+            compute,
         }
     }
 

@@ -65,7 +65,7 @@ pub fn write_report(
     sizes: Option<&SizeMap>,
     opts: &ReportOptions,
 ) -> Result<Vec<PathBuf>> {
-    let report = Report::with_incomplete(runs, sizes, opts.include_incomplete);
+    let mut report = Report::with_incomplete(runs, sizes, opts.include_incomplete);
     // The figures set runs side by side: only the ranked ones, the others named below.
     let (ranked, rest) = report.ranked();
     let pts: Vec<ModelPoint> = ranked.iter().map(|r| ModelPoint::from_run(r)).collect();
@@ -88,9 +88,14 @@ pub fn write_report(
             f.notes.push(note.clone());
         }
     }
-    let mut written: Vec<PathBuf> = figures
-        .iter()
-        .filter_map(|f| f.file.as_ref().map(|p| opts.out_dir.join(p)))
+    let compute_figure = write_compute_figure(&mut report, &fig_dir)?;
+    let mut written: Vec<PathBuf> = compute_figure
+        .into_iter()
+        .chain(
+            figures
+                .iter()
+                .filter_map(|f| f.file.as_ref().map(|p| opts.out_dir.join(p))),
+        )
         .collect();
     for format in &opts.formats {
         let ex = format.exporter();
@@ -100,4 +105,23 @@ pub fn write_report(
         written.push(p);
     }
     Ok(written)
+}
+
+/// `figures/compute.svg` of the accuracy-against-compute section, when it has one.
+fn write_compute_figure(report: &mut Report, dir: &Path) -> Result<Option<PathBuf>> {
+    let Some(c) = report.compute.as_mut() else {
+        return Ok(None);
+    };
+    if c.figure_skipped.is_some() {
+        return Ok(None);
+    }
+    let svg = crate::compute::render_svg(c).map_err(|message| ReportError::Plot {
+        figure: crate::compute::FIGURE_ID.into(),
+        message,
+    })?;
+    let name = format!("{}.svg", crate::compute::FIGURE_ID);
+    let p = dir.join(&name);
+    std::fs::write(&p, svg).map_err(|e| ReportError::io(&p, e))?;
+    c.figure = Some(format!("figures/{name}"));
+    Ok(Some(p))
 }

@@ -105,6 +105,9 @@ impl Exporter for MarkdownExporter {
                 }
             }
         }
+        if let Some(c) = &report.compute {
+            o.push_str(&crate::compute::markdown(c));
+        }
         Ok(o)
     }
 }

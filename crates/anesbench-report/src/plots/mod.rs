@@ -6,7 +6,7 @@ pub mod cot;
 pub mod lang;
 pub mod levels;
 pub mod scale;
-mod style;
+pub(crate) mod style;
 
 use std::path::Path;
 
