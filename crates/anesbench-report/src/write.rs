@@ -121,7 +121,8 @@ fn write_compute_figure(report: &mut Report, dir: &Path) -> Result<Option<PathBu
     })?;
     let name = format!("{}.svg", crate::compute::FIGURE_ID);
     let p = dir.join(&name);
-    std::fs::write(&p, svg).map_err(|e| ReportError::io(&p, e))?;
+    std::fs::write(&p, &svg).map_err(|e| ReportError::io(&p, e))?;
     c.figure = Some(format!("figures/{name}"));
+    c.svg = Some(svg);
     Ok(Some(p))
 }

@@ -87,7 +87,7 @@ fn report(runs: &[RunDir], out: &Path) -> (serde_json::Value, String) {
         None,
         &ReportOptions {
             out_dir: out.to_path_buf(),
-            formats: vec![Format::Markdown, Format::Json],
+            formats: vec![Format::Markdown, Format::Json, Format::Html],
             png: false,
             include_incomplete: false,
         },
@@ -204,6 +204,14 @@ fn tokens_requests_and_wall_time_per_item_are_counted_from_the_candidates() {
     assert!(md.contains("tree width 8, beam 8, 32 step tokens | 52.4% |"));
     assert!(md.contains("arXiv 2504.02404"));
     assert_eq!(c["published"].as_array().unwrap().len(), 5);
+    assert!(md.contains("Best-of-N at matched compute for"));
+    let html = std::fs::read_to_string(dir.path().join("report/report.html")).unwrap();
+    let sec = &html[html.find("<h2 id=\"compute\">").expect("HTML section")..];
+    assert!(
+        sec.contains("<td>95.5</td>") && sec.contains("<svg"),
+        "{sec}"
+    );
+    assert!(sec.contains("<td>N=8</td><td>51.5%</td>"));
 }
 
 #[test]

@@ -157,7 +157,7 @@ async fn kill_9_mid_item_then_resume_runs_every_candidate_once_and_keeps_every_d
             let t0 = Instant::now();
             loop {
                 let n = records(&out).len();
-                if n >= 13 && n % N != 0 {
+                if n >= 13 && !n.is_multiple_of(N) {
                     break;
                 }
                 assert!(

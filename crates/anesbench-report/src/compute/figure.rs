@@ -71,6 +71,8 @@ where
     let mut chart = ChartBuilder::on(root)
         .caption(FIGURE_TITLE, (FONT_FAMILY, 18))
         .margin(14)
+        // Room for the name of the rightmost point.
+        .margin_right(90)
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(xlo..xhi, ylo..yhi)?;

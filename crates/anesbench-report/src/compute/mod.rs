@@ -21,6 +21,7 @@
 
 mod figure;
 pub mod published;
+mod render;
 
 use std::collections::BTreeMap;
 
@@ -30,6 +31,7 @@ use serde::Serialize;
 
 pub use figure::{render_svg, FIGURE_ID, FIGURE_TITLE};
 pub use published::{published_strategies, PublishedStrategy, STRATEGIES_SOURCE};
+pub use render::{html, markdown};
 
 use crate::rundir::RunDir;
 use crate::stats::{mcnemar_exact, paired_bootstrap};
@@ -49,6 +51,9 @@ pub struct ComputeReport {
     pub runs: Vec<ComputeRun>,
     /// `figures/compute.svg` once written; else why not.
     pub figure: Option<String>,
+    /// The drawn figure, for the HTML report to inline.
+    #[serde(skip)]
+    pub svg: Option<String>,
     pub figure_skipped: Option<String>,
     pub published: Vec<PublishedStrategy>,
     pub published_source: String,
@@ -229,6 +234,12 @@ pub fn analyse(runs: &[RunDir], labels: &[String]) -> Option<ComputeReport> {
     let mut out_runs = Vec::new();
     for (i, run) in runs.iter().enumerate() {
         let bon = matched_bon(runs, &overall_tokens, i);
+        if let Some(j) = bon {
+            notes.push(format!(
+                "Best-of-N at matched compute for {}: {}.",
+                labels[i], labels[j]
+            ));
+        }
         let rows = slices(&langs)
             .into_iter()
             .enumerate()
@@ -271,6 +282,7 @@ pub fn analyse(runs: &[RunDir], labels: &[String]) -> Option<ComputeReport> {
         baseline: greedy.map(|g| labels[g].clone()),
         runs: out_runs,
         figure: None,
+        svg: None,
         figure_skipped: None,
         published: published_strategies(),
         published_source: STRATEGIES_SOURCE.into(),
@@ -319,80 +331,4 @@ fn matched_bon(runs: &[RunDir], tokens: &[Option<f64>], i: usize) -> Option<usiz
         })
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .map(|x| x.1)
-}
-
-/// The section in Markdown (appended to `report.md`).
-pub fn markdown(c: &ComputeReport) -> String {
-    use std::fmt::Write;
-    let mut o = String::from("\n## Accuracy against compute\n\n");
-    let _ = writeln!(
-        o,
-        "Per complete item (every candidate in, none errored): accuracy of the item's decision, generated tokens (sum of its candidates' completion tokens), requests (sum of 1/batch) and wall time (sum of latency/batch). Differences are this run minus the other on the items both completed, with a paired bootstrap 95% interval ({} resamples, seed {}); * marks an interval that excludes zero. McNemar p is exact.\n",
-        c.resamples, c.seed
-    );
-    for n in &c.notes {
-        let _ = writeln!(o, "- {n}");
-    }
-    if !c.notes.is_empty() {
-        o.push('\n');
-    }
-    o.push_str("| Run | Solver | Language | Level | Items | Accuracy | Tokens/item | Requests/item | Wall s/item | vs greedy | vs Best-of-N (matched) |\n");
-    o.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for r in &c.runs {
-        for row in &r.rows {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} | {:.1}% | {} | {:.3} | {:.3} | {} | {} |",
-                r.label.replace('|', "\\|"),
-                r.solver,
-                crate::model::lang_name(&row.lang),
-                crate::model::level_name(&row.level),
-                row.items,
-                row.accuracy * 100.0,
-                row.tokens_per_item
-                    .map_or_else(|| "n/a".to_string(), |t| format!("{t:.1}")),
-                row.requests_per_item,
-                row.wall_s_per_item,
-                paired_text(row.vs_greedy.as_ref()),
-                paired_text(row.vs_bon.as_ref()),
-            );
-        }
-    }
-    let _ = write!(o, "\n### {FIGURE_TITLE}\n\n");
-    match (&c.figure, &c.figure_skipped) {
-        (Some(f), _) => {
-            let _ = writeln!(o, "![{FIGURE_TITLE}]({f})");
-        }
-        (None, Some(why)) => {
-            let _ = writeln!(o, "_Not drawn: {why}._");
-        }
-        (None, None) => {}
-    }
-    o.push_str("\n### The study's reasoning strategies (published)\n\n");
-    o.push_str("| Strategy | Setting | Accuracy |\n|---|---|---|\n");
-    for p in &c.published {
-        let _ = writeln!(
-            o,
-            "| {} | {} | {:.1}% |",
-            p.strategy,
-            p.setting,
-            p.accuracy * 100.0
-        );
-    }
-    let _ = writeln!(o, "\nSource: {}", c.published_source);
-    o
-}
-
-/// `+2.5 pts [+0.4, +4.6]* (n=200, p=0.021)`.
-fn paired_text(p: Option<&Paired>) -> String {
-    let Some(p) = p else { return "-".into() };
-    format!(
-        "{:+.1} pts [{:+.1}, {:+.1}]{} (n={}, p={:.3})",
-        p.diff * 100.0,
-        p.ci_low * 100.0,
-        p.ci_high * 100.0,
-        if p.significant { "*" } else { "" },
-        p.items,
-        p.mcnemar_p
-    )
 }
