@@ -19,6 +19,7 @@ pub use error::{ReportError, Result};
 pub use model::Report;
 pub use rundir::RunDir;
 pub mod compare;
+pub mod compute;
 pub mod fixture;
 pub mod formats;
 pub mod leaderboard;

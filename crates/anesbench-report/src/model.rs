@@ -22,6 +22,9 @@ pub struct Report {
     /// filled by [`crate::write::write_report`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analysis: Option<crate::analysis::Analysis>,
+    /// Accuracy against compute, when the runs use more than one strategy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute: Option<crate::compute::ComputeReport>,
 }
 
 /// Why a loglik run has no output-length table.
@@ -188,6 +191,7 @@ impl Report {
         include_incomplete: bool,
     ) -> Report {
         let labels = run_labels(&runs.iter().collect::<Vec<_>>());
+        let compute = crate::compute::analyse(runs, &labels);
         let mut out: Vec<RunReport> = runs
             .iter()
             .zip(labels)
@@ -224,6 +228,7 @@ impl Report {
             include_incomplete,
             runs: out,
             analysis: None,
+            compute,
         }
     }
 

@@ -92,9 +92,14 @@ pub fn write_report(
             f.notes.push(note.clone());
         }
     }
-    let mut written: Vec<PathBuf> = figures
-        .iter()
-        .filter_map(|f| f.file.as_ref().map(|p| opts.out_dir.join(p)))
+    let compute_figure = write_compute_figure(&mut report, &fig_dir)?;
+    let mut written: Vec<PathBuf> = compute_figure
+        .into_iter()
+        .chain(
+            figures
+                .iter()
+                .filter_map(|f| f.file.as_ref().map(|p| opts.out_dir.join(p))),
+        )
         .collect();
     let labels: Vec<String> = report.runs.iter().map(|r| r.label.clone()).collect();
     let mut analysis = Analysis::build(
@@ -119,4 +124,24 @@ pub fn write_report(
         written.push(p);
     }
     Ok(written)
+}
+
+/// `figures/compute.svg` of the accuracy-against-compute section, when it has one.
+fn write_compute_figure(report: &mut Report, dir: &Path) -> Result<Option<PathBuf>> {
+    let Some(c) = report.compute.as_mut() else {
+        return Ok(None);
+    };
+    if c.figure_skipped.is_some() {
+        return Ok(None);
+    }
+    let svg = crate::compute::render_svg(c).map_err(|message| ReportError::Plot {
+        figure: crate::compute::FIGURE_ID.into(),
+        message,
+    })?;
+    let name = format!("{}.svg", crate::compute::FIGURE_ID);
+    let p = dir.join(&name);
+    std::fs::write(&p, &svg).map_err(|e| ReportError::io(&p, e))?;
+    c.figure = Some(format!("figures/{name}"));
+    c.svg = Some(svg);
+    Ok(Some(p))
 }

@@ -61,6 +61,7 @@ pub struct Overrides {
     pub concurrency: Option<usize>,
     pub timeout: Option<f64>,
     pub max_retries: Option<u32>,
+    pub n_per_request: Option<crate::settings::NPerRequest>,
     pub out: Option<PathBuf>,
     pub param_count: Option<f64>,
     /// `--permute circular | shuffle:K:SEED`.
@@ -120,6 +121,7 @@ pub fn resolve(
     set!(samples => samples);
     set!(concurrency => concurrency);
     set!(max_retries => max_retries);
+    set!(n_per_request => n_per_request);
     set!(out => out);
     set!(param_count => param_count);
     set!(permute => permute);

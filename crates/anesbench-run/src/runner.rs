@@ -225,8 +225,9 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
         Box::new(ProgressSink::new(progress)),
     ];
     sinks.extend(extra_sinks);
-    let ran = resume.jobs.len();
+    let ran = resume.jobs.iter().map(|j| j.samples.len()).sum();
     let skipped = resume.skipped;
+    let described = backend.clone();
     let interrupted = run_jobs(
         &plan,
         resume,
@@ -262,6 +263,8 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
             .as_ref()
             .and_then(|m| m.info.finished_at.clone())
             .is_some();
+    // What the backend learnt while running (an HTTP server found to ignore `n`).
+    manifest.backend = described.describe();
     manifest.info.finished_at = match (complete, keep) {
         (true, true) => old.and_then(|m| m.info.finished_at),
         (true, false) => Some(now_rfc3339()),

@@ -29,6 +29,7 @@ pub const OPERATIONAL_FIELDS: &[&str] = &[
     "out",
     "endpoints",
     "api_key_env",
+    "n_per_request",
 ];
 
 /// Default output limit for generation, sent whatever the API style: without one,
@@ -59,6 +60,10 @@ pub enum BackendKind {
 
 /// The one API style type: the HTTP backend's own (`chat` or `completions`).
 pub use anesbench_backend::openai::ApiStyle;
+
+/// Whether several samples of one prompt go out as one HTTP request with `n`
+/// (`--n-per-request auto|on|off`); how a run is carried out, not what it asks for.
+pub use anesbench_backend::openai::NPerRequest;
 
 /// How an item becomes an answer (`--strategy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -249,6 +254,9 @@ pub struct Settings {
     pub timeout_secs: f64,
     /// Retries after the first attempt on retryable errors.
     pub max_retries: u32,
+    /// HTTP: several samples of one item in one request with `"n": N` where the server
+    /// keeps it (`auto`, probed), always (`on`) or never (`off`).
+    pub n_per_request: NPerRequest,
     /// Run directory.
     pub out: Option<PathBuf>,
     /// Parameter count in billions, for reports (parsed from the model name when absent).
@@ -288,6 +296,7 @@ impl Default for Settings {
             concurrency: DEFAULT_CONCURRENCY,
             timeout_secs: DEFAULT_TIMEOUT_SECS,
             max_retries: DEFAULT_MAX_RETRIES,
+            n_per_request: NPerRequest::Auto,
             out: None,
             param_count: None,
             permute: None,

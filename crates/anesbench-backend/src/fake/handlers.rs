@@ -12,7 +12,7 @@ use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 
 use super::fault::{choose, Fault};
-use super::reply::{self, Said};
+use super::reply::{self, Out, Said};
 use super::{ConnKill, Shared};
 use crate::synth::{option_letters, stable_hash};
 
@@ -194,16 +194,57 @@ async fn generation(
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or(&s.cfg.model);
-    let out = match route {
-        Route::Chat => reply::chat(model, &prompt, &said),
-        Route::Completions => {
-            let top = req
-                .get("logprobs")
-                .and_then(Value::as_u64)
-                .filter(|_| s.cfg.logprobs);
-            let lp = top.map(|k| reply::top_logprobs(letter, &option_letters(&prompt), k as usize));
-            reply::completion(model, &prompt, &said, lp)
+    let asked = req.get("n").and_then(Value::as_u64).unwrap_or(1).max(1);
+    let n = if s.cfg.n_choices { asked } else { 1 };
+    let seed = req.get("seed").and_then(Value::as_u64);
+    let wants_logprobs = match route {
+        Route::Chat => req.get("logprobs").and_then(Value::as_bool) == Some(true),
+        Route::Completions => req.get("logprobs").and_then(Value::as_u64).is_some(),
+    } && s.cfg.logprobs;
+    let choices: Vec<Out> = match (&s.cfg.script, seed) {
+        // A fault that shapes the reply (null content, length, ...) wins over the script.
+        (Some(script), Some(seed))
+            if matches!(
+                fault,
+                None | Some(Fault::Slow(_)) | Some(Fault::TruncatedJson)
+            ) =>
+        {
+            let mut out = Vec::new();
+            for i in 0..n {
+                let Some(sc) = script.get(seed + i) else {
+                    return bad_request(format!(
+                        "fake server: no scripted reply for seed {}",
+                        seed + i
+                    ));
+                };
+                out.push(Out {
+                    said: Said::scripted(&sc.text),
+                    logprobs: wants_logprobs.then(|| {
+                        reply::token_logprobs(&sc.text, sc.mean_logprob, route == Route::Chat)
+                    }),
+                });
+            }
+            out
         }
+        _ => (0..n)
+            .map(|_| {
+                let said = said.clone();
+                let logprobs = match route {
+                    Route::Chat => None,
+                    Route::Completions => req
+                        .get("logprobs")
+                        .and_then(Value::as_u64)
+                        .filter(|_| s.cfg.logprobs)
+                        .map(|k| reply::top_logprobs(letter, &option_letters(&prompt), k as usize)),
+                };
+                Out { said, logprobs }
+            })
+            .collect(),
+    };
+    s.choices.fetch_add(choices.len() as u64, Ordering::Relaxed);
+    let out = match route {
+        Route::Chat => reply::chat(model, &prompt, &choices),
+        Route::Completions => reply::completion(model, &prompt, &choices),
     };
     let mut bytes = serde_json::to_vec(&out).unwrap_or_default();
     if fault == Some(Fault::TruncatedJson) {

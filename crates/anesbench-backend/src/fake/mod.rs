@@ -15,13 +15,16 @@
 //! Routes: `GET /v1/models`, `POST /v1/chat/completions`, `POST /v1/completions`
 //! (with legacy `logprobs` when asked and [`FakeConfig::logprobs`] is on). Replies end
 //! with `Answer: X`, where X is [`FakeConfig::answer_for`] of the prompt text (chat
-//! contents joined by blank lines), so a test can predict every answer. Faults are
+//! contents joined by blank lines), so a test can predict every answer; or, with a
+//! [`Script`], say what the script gives for the request's seed. `"n": N` gets N
+//! choices unless [`FakeConfig::n_choices`] is off (llama.cpp's server ignores `n`). Faults are
 //! chosen per request by [`FaultRule`]s (see [`fault`]). The server stops when the
 //! [`FakeServer`] is dropped.
 
 pub mod fault;
 mod handlers;
 mod reply;
+pub mod script;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -35,6 +38,7 @@ use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 
 pub use fault::{Fault, FaultRule, Trigger};
+pub use script::{Script, Scripted};
 
 use crate::synth::Answerer;
 
@@ -57,6 +61,11 @@ pub struct FakeConfig {
     pub logprobs: bool,
     /// Keep every generation request body (see [`FakeServer::bodies`]).
     pub record_bodies: bool,
+    /// Honour `"n": N` with N choices (vLLM, SGLang). Off: ignore it and return one
+    /// choice, as llama.cpp's server does.
+    pub n_choices: bool,
+    /// Scripted replies per seed (see [`script`]); `None`: answers by [`Self::answer_for`].
+    pub script: Option<Script>,
 }
 
 impl Default for FakeConfig {
@@ -71,6 +80,8 @@ impl Default for FakeConfig {
             api_key: None,
             logprobs: true,
             record_bodies: false,
+            n_choices: true,
+            script: None,
         }
     }
 }
@@ -100,6 +111,8 @@ pub struct FakeStats {
     pub faults: HashMap<String, u64>,
     /// Requests whose `Authorization` header carried the configured key.
     pub authorized: u64,
+    /// Choices returned by generation requests (more than the requests when `n` is kept).
+    pub choices: u64,
 }
 
 pub(crate) struct Shared {
@@ -109,6 +122,7 @@ pub(crate) struct Shared {
     pub chat: AtomicU64,
     pub completions: AtomicU64,
     pub authorized: AtomicU64,
+    pub choices: AtomicU64,
     /// Arrival index over generation requests.
     pub gen_index: AtomicU64,
     pub attempts: Mutex<HashMap<u64, u32>>,
@@ -151,6 +165,7 @@ impl FakeServer {
             chat: AtomicU64::new(0),
             completions: AtomicU64::new(0),
             authorized: AtomicU64::new(0),
+            choices: AtomicU64::new(0),
             gen_index: AtomicU64::new(0),
             attempts: Mutex::new(HashMap::new()),
             faults: Mutex::new(HashMap::new()),
@@ -190,6 +205,7 @@ impl FakeServer {
                 .map(|(k, v)| (k.to_string(), *v))
                 .collect(),
             authorized: s.authorized.load(Ordering::Relaxed),
+            choices: s.choices.load(Ordering::Relaxed),
         }
     }
 

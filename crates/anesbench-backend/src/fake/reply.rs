@@ -7,6 +7,7 @@ fn words(s: &str) -> u64 {
 }
 
 /// What the model "said".
+#[derive(Clone)]
 pub struct Said {
     pub content: Option<String>,
     pub reasoning: Option<String>,
@@ -50,48 +51,104 @@ fn thinking(letter: char) -> String {
     )
 }
 
-fn usage(prompt: &str, said: &Said) -> Value {
-    let reasoning = said.reasoning.as_deref().map(words).unwrap_or(0);
-    let completion = said.content.as_deref().map(words).unwrap_or(0) + reasoning;
+impl Said {
+    /// A scripted reply (see [`super::script`]).
+    pub fn scripted(text: &str) -> Self {
+        Said {
+            content: Some(text.to_string()),
+            reasoning: None,
+            finish_reason: "stop",
+        }
+    }
+
+    fn completion_words(&self) -> u64 {
+        self.content.as_deref().map(words).unwrap_or(0)
+            + self.reasoning.as_deref().map(words).unwrap_or(0)
+    }
+}
+
+/// One choice of a reply: what was said and its `logprobs` value, if any.
+pub struct Out {
+    pub said: Said,
+    pub logprobs: Option<Value>,
+}
+
+fn usage(prompt: &str, choices: &[Out]) -> Value {
+    let completion: u64 = choices.iter().map(|c| c.said.completion_words()).sum();
     let mut u = json!({
         "prompt_tokens": words(prompt),
         "completion_tokens": completion,
         "total_tokens": words(prompt) + completion,
     });
-    if said.reasoning.is_some() {
+    if choices.iter().any(|c| c.said.reasoning.is_some()) {
+        let reasoning: u64 = choices
+            .iter()
+            .map(|c| c.said.reasoning.as_deref().map(words).unwrap_or(0))
+            .sum();
         u["completion_tokens_details"] = json!({ "reasoning_tokens": reasoning });
     }
     u
 }
 
-pub fn chat(model: &str, prompt: &str, said: &Said) -> Value {
-    let mut message = json!({ "role": "assistant", "content": said.content });
-    if let Some(r) = &said.reasoning {
-        message["reasoning_content"] = r.clone().into();
+/// Token log-probabilities of a text, one per whitespace-separated word, all `lp`:
+/// `chat` in the chat shape (`content[]`), else the legacy completions shape.
+pub fn token_logprobs(text: &str, lp: f64, chat: bool) -> Value {
+    let toks: Vec<&str> = text.split_whitespace().collect();
+    if chat {
+        json!({ "content": toks.iter().map(|t| json!({"token": t, "logprob": lp})).collect::<Vec<_>>() })
+    } else {
+        json!({ "tokens": toks, "token_logprobs": toks.iter().map(|_| lp).collect::<Vec<_>>() })
     }
+}
+
+pub fn chat(model: &str, prompt: &str, choices: &[Out]) -> Value {
+    let list: Vec<Value> = choices
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut message = json!({ "role": "assistant", "content": c.said.content });
+            if let Some(r) = &c.said.reasoning {
+                message["reasoning_content"] = r.clone().into();
+            }
+            let mut choice =
+                json!({ "index": i, "message": message, "finish_reason": c.said.finish_reason });
+            if let Some(lp) = &c.logprobs {
+                choice["logprobs"] = lp.clone();
+            }
+            choice
+        })
+        .collect();
     json!({
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": 0,
         "model": model,
-        "choices": [{ "index": 0, "message": message, "finish_reason": said.finish_reason }],
-        "usage": usage(prompt, said),
+        "choices": list,
+        "usage": usage(prompt, choices),
     })
 }
 
-pub fn completion(model: &str, prompt: &str, said: &Said, logprobs: Option<Value>) -> Value {
-    let text = match (&said.reasoning, &said.content) {
-        (Some(r), Some(c)) => format!("{r}\n{c}"),
-        (Some(r), None) => r.clone(),
-        (None, c) => c.clone().unwrap_or_default(),
-    };
+pub fn completion(model: &str, prompt: &str, choices: &[Out]) -> Value {
+    let list: Vec<Value> = choices
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let said = &c.said;
+            let text = match (&said.reasoning, &said.content) {
+                (Some(r), Some(c)) => format!("{r}\n{c}"),
+                (Some(r), None) => r.clone(),
+                (None, c) => c.clone().unwrap_or_default(),
+            };
+            json!({ "index": i, "text": text, "logprobs": c.logprobs, "finish_reason": said.finish_reason })
+        })
+        .collect();
     json!({
         "id": "cmpl-fake",
         "object": "text_completion",
         "created": 0,
         "model": model,
-        "choices": [{ "index": 0, "text": text, "logprobs": logprobs, "finish_reason": said.finish_reason }],
-        "usage": usage(prompt, said),
+        "choices": list,
+        "usage": usage(prompt, choices),
     })
 }
 

@@ -42,6 +42,48 @@ impl std::str::FromStr for ApiStyle {
     }
 }
 
+/// Whether several samples of one prompt go out as one request with `"n": N`
+/// (`--n-per-request`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NPerRequest {
+    /// Send `n` where the endpoint keeps it: [`super::OpenAiBackend::probe_n`] asks each
+    /// endpoint once (a two-choice, one-token request), and an endpoint that returns
+    /// fewer choices than asked, at the probe or later, gets one sample per request from
+    /// then on. The default.
+    #[default]
+    Auto,
+    /// Send `n` without probing. A reply with fewer choices still marks the endpoint as
+    /// ignoring `n`, and the missing samples are asked for one at a time.
+    On,
+    /// One sample per request, each with its own seed (llama.cpp's server ignores `n`).
+    Off,
+}
+
+impl NPerRequest {
+    pub fn name(self) -> &'static str {
+        match self {
+            NPerRequest::Auto => "auto",
+            NPerRequest::On => "on",
+            NPerRequest::Off => "off",
+        }
+    }
+}
+
+impl std::str::FromStr for NPerRequest {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(NPerRequest::Auto),
+            "on" | "yes" | "true" => Ok(NPerRequest::On),
+            "off" | "no" | "false" => Ok(NPerRequest::Off),
+            other => Err(format!(
+                "unknown n-per-request setting `{other}` (expected auto, on or off)"
+            )),
+        }
+    }
+}
+
 /// Everything [`super::OpenAiBackend::new`] needs.
 #[derive(Clone)]
 pub struct OpenAiConfig {
@@ -67,6 +109,8 @@ pub struct OpenAiConfig {
     /// Largest reply body read, in bytes; a bigger one fails with
     /// [`crate::BackendError::BadBody`] instead of being buffered.
     pub max_body_bytes: usize,
+    /// Several samples of one prompt in one request (`"n": N`), see [`NPerRequest`].
+    pub n_per_request: NPerRequest,
 }
 
 /// Default [`OpenAiConfig::max_body_bytes`]: 64 MiB.
@@ -85,6 +129,7 @@ impl Default for OpenAiConfig {
             probe_backoff: Duration::from_millis(500),
             probe_backoff_max: Duration::from_secs(30),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            n_per_request: NPerRequest::Auto,
         }
     }
 }
@@ -119,6 +164,7 @@ impl fmt::Debug for OpenAiConfig {
             .field("probe_backoff", &self.probe_backoff)
             .field("probe_backoff_max", &self.probe_backoff_max)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("n_per_request", &self.n_per_request)
             .finish()
     }
 }

@@ -21,6 +21,18 @@
 //! the background while other endpoints serve, and inline (before failing with the
 //! retryable [`BackendError::NoEndpoint`]) when none is left.
 //!
+//! Several samples of one prompt ([`Backend::generate_n`]) go out as one request with
+//! `"n": N`, so the server prefills the prompt once (vLLM, SGLang), as
+//! [`OpenAiConfig::n_per_request`] allows ([`NPerRequest`]). Each endpoint remembers
+//! whether its server keeps `n`: [`OpenAiBackend::probe_n`] asks once before a run, and
+//! any reply with fewer choices than asked marks the endpoint as ignoring it (llama.cpp's
+//! server returns one choice); such an endpoint gets one sample per request from then on,
+//! and when every endpoint ignores `n`, [`Backend::max_choices`] says 1 so the runner
+//! schedules every sample as its own request. The request's `seed` seeds the whole batch
+//! (the server's sampler draws the N choices from it), so the choices are not those of N
+//! single requests with seeds `seed + i`: the path used is in the manifest
+//! (`backend.details.n_per_request`) and on every record (`batch`).
+//!
 //! Secrets: the API key is sent as `Authorization: Bearer`; `user:password@` in an
 //! endpoint URL is sent as basic auth (and then replaces the bearer header for that
 //! endpoint) and a query string is appended to every request. None of them appears in
@@ -36,6 +48,7 @@ mod transport;
 mod wire;
 
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -43,7 +56,7 @@ use async_trait::async_trait;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 
 pub use crate::redact::redact_url;
-pub use config::{normalize_base, ApiStyle, OpenAiConfig, DEFAULT_MAX_BODY_BYTES};
+pub use config::{normalize_base, ApiStyle, NPerRequest, OpenAiConfig, DEFAULT_MAX_BODY_BYTES};
 pub use pool::EndpointHealth;
 pub use transport::parse_retry_after;
 pub use wire::DEFAULT_MAX_TOKENS;
@@ -53,7 +66,7 @@ use crate::types::{
     BackendError, BackendInfo, GenRequest, GenResponse, LoglikRequest, LoglikResponse,
 };
 use crate::Backend;
-use pool::{Backoff, Endpoint, Outcome, Pool, ProbeClaim};
+use pool::{Backoff, Endpoint, Lease, Outcome, Pool, ProbeClaim, N_IGNORED, N_KEPT};
 use transport::{exchange, Failure, Limits};
 
 /// See the module docs. Cheap to share behind an `Arc`; all state is atomic.
@@ -66,6 +79,24 @@ pub struct OpenAiBackend {
     request_timeout: Duration,
     limits: Arc<Limits>,
     probe_timeout: Duration,
+    n_per_request: NPerRequest,
+}
+
+/// Most choices one request asks for: OpenAI's own cap on `n`; more samples of an item
+/// take several requests.
+pub const MAX_N: u32 = 128;
+
+/// What [`OpenAiBackend::probe_n`] found for one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NProbe {
+    /// Redacted base URL.
+    pub url: String,
+    /// `Some(true)`: the server returned two choices for `n: 2`; `Some(false)`: one (or it
+    /// refused `n` with a 4xx); `None`: the probe failed otherwise (learnt from the first
+    /// reply instead).
+    pub keeps_n: Option<bool>,
+    /// Why the probe could not tell, when it could not.
+    pub error: Option<String>,
 }
 
 impl fmt::Debug for OpenAiBackend {
@@ -144,6 +175,7 @@ impl OpenAiBackend {
             probe_timeout: cfg
                 .request_timeout
                 .min(cfg.connect_timeout + Duration::from_secs(5)),
+            n_per_request: cfg.n_per_request,
         })
     }
 
@@ -279,14 +311,31 @@ impl OpenAiBackend {
         path: &str,
         body: &serde_json::Value,
     ) -> Result<(bytes::Bytes, &Endpoint, String), BackendError> {
+        let lease = self.lease().await?;
+        let ep = lease.ep;
+        let (bytes, shown) = self.send(ep, path, body).await?;
+        Ok((bytes, ep, shown))
+    }
+
+    /// The least-loaded live endpoint, counted as one more in flight until the lease is
+    /// dropped. Taken-out endpoints due for a probe are probed first.
+    async fn lease(&self) -> Result<Lease<'_>, BackendError> {
         self.probe_due().await;
-        let lease = self.pool.acquire().ok_or_else(|| {
+        self.pool.acquire().ok_or_else(|| {
             BackendError::NoEndpoint(format!(
                 "{} (hint: endpoints are probed again with backoff; check the server)",
                 self.pool.dead_summary()
             ))
-        })?;
-        let ep = lease.ep;
+        })
+    }
+
+    /// One POST to `ep`; failures are scrubbed and recorded against it.
+    async fn send(
+        &self,
+        ep: &Endpoint,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(bytes::Bytes, String), BackendError> {
         let shown = ep.shown_url(path);
         let payload = serde_json::to_vec(body)
             .map_err(|e| BackendError::Other(format!("cannot encode the request: {e}")))?;
@@ -297,7 +346,7 @@ impl OpenAiBackend {
         )
         .await
         {
-            Ok(bytes) => Ok((bytes, ep, shown)),
+            Ok(bytes) => Ok((bytes, shown)),
             Err(Failure {
                 error,
                 connect_phase,
@@ -315,6 +364,88 @@ impl OpenAiBackend {
                 Err(error)
             }
         }
+    }
+
+    /// Route and body of a generation request in this backend's API style.
+    fn generation_body(&self, model: &str, req: &GenRequest) -> (&'static str, serde_json::Value) {
+        match self.style {
+            ApiStyle::Chat => (
+                "/v1/chat/completions",
+                wire::chat_body(model, &req.prompt, &req.params),
+            ),
+            ApiStyle::Completions => (
+                "/v1/completions",
+                wire::completions_body(model, &req.prompt, &req.params),
+            ),
+        }
+    }
+
+    /// The `--n-per-request` setting.
+    pub fn n_per_request(&self) -> NPerRequest {
+        self.n_per_request
+    }
+
+    /// Asks every endpoint once whether its server keeps `n`: a request for two choices
+    /// of one token each (no seed). Two choices back: it does; one, or a 4xx refusing
+    /// the field: it does not, and gets one sample per request from then on. Any other
+    /// failure leaves it undecided, to be learnt from its first batched reply. Does
+    /// nothing unless the setting is [`NPerRequest::Auto`]. Call it after
+    /// [`Self::ready`] (and [`Self::discover_model`]), before a run with several samples
+    /// per item.
+    pub async fn probe_n(&self) -> Vec<NProbe> {
+        if self.n_per_request != NPerRequest::Auto {
+            return Vec::new();
+        }
+        let Ok(model) = self.require_model() else {
+            return Vec::new();
+        };
+        let req = GenRequest {
+            prompt: crate::types::Prompt::Text("Reply with OK.".into()),
+            params: crate::types::GenParams {
+                temperature: Some(1.0),
+                max_tokens: Some(1),
+                ..Default::default()
+            },
+        };
+        let (path, mut body) = self.generation_body(model, &req);
+        body["n"] = 2.into();
+        let payload = serde_json::to_vec(&body).unwrap_or_default();
+        let probes = self.pool.endpoints.iter().map(|ep| {
+            let payload = payload.clone();
+            async move {
+                let shown = ep.shown_url(path);
+                let sent = exchange(
+                    self.client
+                        .post(ep.url(path))
+                        .body(payload)
+                        .timeout(self.probe_timeout),
+                    &shown,
+                    &self.limits,
+                )
+                .await;
+                let (keeps_n, error) = match sent {
+                    Ok(bytes) => match wire::parse_generations(&bytes) {
+                        Ok(choices) => (Some(choices.len() >= 2), None),
+                        Err(m) => (None, Some(m)),
+                    },
+                    Err(Failure {
+                        error: BackendError::Http { status, .. },
+                        ..
+                    }) if (400..500).contains(&status) && status != 429 => (Some(false), None),
+                    Err(f) => (None, Some(f.error.to_string())),
+                };
+                if let Some(k) = keeps_n {
+                    ep.n_choices
+                        .store(if k { N_KEPT } else { N_IGNORED }, Ordering::Relaxed);
+                }
+                NProbe {
+                    url: ep.shown.clone(),
+                    keeps_n,
+                    error: error.map(|e| crate::redact::redact_text(&e, &self.limits.secrets)),
+                }
+            }
+        });
+        join_all(probes).await
     }
 
     /// A `BadBody` for `url`, scrubbed, recorded against `ep`.
@@ -354,22 +485,67 @@ async fn probe(
 impl Backend for OpenAiBackend {
     async fn generate(&self, req: &GenRequest) -> Result<GenResponse, BackendError> {
         let model = self.require_model()?;
-        let (path, body) = match self.style {
-            ApiStyle::Chat => (
-                "/v1/chat/completions",
-                wire::chat_body(model, &req.prompt, &req.params),
-            ),
-            ApiStyle::Completions => (
-                "/v1/completions",
-                wire::completions_body(model, &req.prompt, &req.params),
-            ),
-        };
+        let (path, body) = self.generation_body(model, req);
         let (bytes, ep, url) = self.post(path, &body).await?;
         match wire::parse_generation(&bytes) {
             Ok(mut r) => {
                 self.pool.record(ep, Outcome::Ok);
                 r.endpoint = Some(ep.shown.clone());
                 Ok(r)
+            }
+            Err(message) => Err(self.bad_body(ep, url, message)),
+        }
+    }
+
+    /// 128 ([`MAX_N`]) while some endpoint may keep `n` and the setting allows it; 1 when
+    /// `--n-per-request off` or every endpoint was found to ignore `n`.
+    fn max_choices(&self) -> u32 {
+        let some_keep = self
+            .pool
+            .endpoints
+            .iter()
+            .any(|e| e.n_choices.load(Ordering::Relaxed) != N_IGNORED);
+        if self.n_per_request == NPerRequest::Off || !some_keep {
+            1
+        } else {
+            MAX_N
+        }
+    }
+
+    /// One request with `"n": n` (at most [`MAX_N`]) to an endpoint that keeps `n`, or
+    /// may; one choice from an endpoint known to ignore it. A reply with fewer choices
+    /// than asked marks the endpoint as ignoring `n` and returns what came, so the caller
+    /// asks for the rest one at a time.
+    async fn generate_n(&self, req: &GenRequest, n: u32) -> Result<Vec<GenResponse>, BackendError> {
+        if n <= 1 || self.n_per_request == NPerRequest::Off {
+            return self.generate(req).await.map(|r| vec![r]);
+        }
+        let model = self.require_model()?;
+        let lease = self.lease().await?;
+        let ep = lease.ep;
+        let asked = if ep.n_choices.load(Ordering::Relaxed) == N_IGNORED {
+            1
+        } else {
+            n.min(MAX_N)
+        };
+        let (path, mut body) = self.generation_body(model, req);
+        if asked > 1 {
+            body["n"] = asked.into();
+        }
+        let (bytes, url) = self.send(ep, path, &body).await?;
+        match wire::parse_generations(&bytes) {
+            Ok(mut choices) => {
+                self.pool.record(ep, Outcome::Ok);
+                if asked > 1 {
+                    let kept = choices.len() as u32 >= asked;
+                    ep.n_choices
+                        .store(if kept { N_KEPT } else { N_IGNORED }, Ordering::Relaxed);
+                }
+                choices.truncate(asked as usize);
+                for c in &mut choices {
+                    c.endpoint = Some(ep.shown.clone());
+                }
+                Ok(choices)
             }
             Err(message) => Err(self.bad_body(ep, url, message)),
         }
@@ -409,6 +585,29 @@ impl Backend for OpenAiBackend {
             self.request_timeout.as_secs_f64().into(),
         );
         details.insert("default_max_tokens".into(), DEFAULT_MAX_TOKENS.into());
+        // Which path several samples of one prompt take, per endpoint: `n` kept (one
+        // request per item), ignored (one request per sample), or not yet known.
+        let per_endpoint: serde_json::Map<String, serde_json::Value> = self
+            .pool
+            .endpoints
+            .iter()
+            .map(|e| {
+                let state = match e.n_choices.load(Ordering::Relaxed) {
+                    _ if self.n_per_request == NPerRequest::Off => "off",
+                    N_KEPT => "kept",
+                    N_IGNORED => "ignored",
+                    _ => "unknown",
+                };
+                (e.shown.clone(), state.into())
+            })
+            .collect();
+        details.insert(
+            "n_per_request".into(),
+            serde_json::json!({
+                "setting": self.n_per_request.name(),
+                "endpoints": per_endpoint,
+            }),
+        );
         BackendInfo {
             kind: self.style.kind().into(),
             model: self.model().unwrap_or_default().into(),

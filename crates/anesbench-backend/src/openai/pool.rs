@@ -2,7 +2,7 @@
 //! taking an endpoint out after repeated connection failures, and probing it again
 //! with exponential backoff so it comes back when its server does.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -51,7 +51,14 @@ pub(crate) struct Endpoint {
     dead: AtomicBool,
     last_error: Mutex<Option<String>>,
     pub models: Mutex<Vec<String>>,
+    /// Whether the server keeps `n` (several choices per request): [`N_UNKNOWN`],
+    /// [`N_KEPT`] or [`N_IGNORED`].
+    pub n_choices: AtomicU8,
 }
+
+pub(crate) const N_UNKNOWN: u8 = 0;
+pub(crate) const N_KEPT: u8 = 1;
+pub(crate) const N_IGNORED: u8 = 2;
 
 /// Decrements the in-flight counter when the request ends, also when its future is
 /// dropped (runner timeout, cancellation).
@@ -159,6 +166,7 @@ impl Pool {
                 dead: AtomicBool::new(false),
                 last_error: Mutex::new(None),
                 models: Mutex::new(Vec::new()),
+                n_choices: AtomicU8::new(N_UNKNOWN),
             })
             .collect();
         Pool {

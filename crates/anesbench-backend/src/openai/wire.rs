@@ -113,6 +113,9 @@ struct Reply {
 
 #[derive(Deserialize)]
 struct Choice {
+    /// Position among the request's `n` choices.
+    #[serde(default)]
+    index: Option<u32>,
     #[serde(default)]
     message: Option<Message>,
     /// `/v1/completions` puts the output here.
@@ -151,44 +154,89 @@ pub struct TokenDetails {
     pub reasoning_tokens: Option<u32>,
 }
 
-/// Parses a chat or completions reply. `Err` carries a message for `BadBody`.
+/// Parses a chat or completions reply (its first choice). `Err` carries a message for
+/// `BadBody`.
 pub fn parse_generation(bytes: &[u8]) -> Result<GenResponse, String> {
+    parse_generations(bytes).map(|mut v| v.swap_remove(0))
+}
+
+/// Every choice of a reply, in `index` order (at least one, or `Err`).
+///
+/// `usage` covers the whole request. With one choice its counts are the choice's. With
+/// several, each choice's `completion_tokens` is the number of token log-probabilities
+/// it lists, when every choice lists them (they were asked for); otherwise the request's
+/// total is shared out evenly (the remainder to the first choices), so an item's sum is
+/// still the server's count. `reasoning_tokens` is shared out the same way, and every
+/// choice carries the request's `prompt_tokens` (the prompt is prefilled once).
+pub fn parse_generations(bytes: &[u8]) -> Result<Vec<GenResponse>, String> {
     let reply: Reply = serde_json::from_slice(bytes)
         .map_err(|e| format!("{e}; body starts {}", snippet(bytes)))?;
-    let choice = reply
-        .choices
-        .into_iter()
-        .next()
-        .ok_or_else(|| format!("no `choices` in reply; body starts {}", snippet(bytes)))?;
-    let (content, reasoning) = match choice.message {
-        Some(m) => (
-            content_text(m.content)?,
-            m.reasoning_content.or(m.reasoning),
-        ),
-        None => match choice.text {
-            Some(t) => (Some(t), None),
-            None => {
-                return Err(format!(
-                    "choice has neither `message` nor `text`; body starts {}",
-                    snippet(bytes)
-                ))
-            }
-        },
-    };
+    if reply.choices.is_empty() {
+        return Err(format!(
+            "no `choices` in reply; body starts {}",
+            snippet(bytes)
+        ));
+    }
+    let mut choices = reply.choices;
+    // Stable: choices without an index keep the order they came in.
+    choices.sort_by_key(|c| c.index.unwrap_or(u32::MAX));
     let usage = reply.usage.unwrap_or_default();
-    let mean_logprob = choice.logprobs.as_ref().and_then(mean_token_logprob);
-    Ok(GenResponse {
-        mean_logprob,
-        content,
-        reasoning,
-        finish_reason: choice.finish_reason,
-        prompt_tokens: usage.prompt_tokens,
-        completion_tokens: usage.completion_tokens,
-        reasoning_tokens: usage
-            .completion_tokens_details
-            .and_then(|d| d.reasoning_tokens),
-        endpoint: None,
-    })
+    let n = choices.len() as u32;
+    let counted: Vec<Option<u32>> = choices
+        .iter()
+        .map(|c| c.logprobs.as_ref().and_then(token_count))
+        .collect();
+    let per_choice = n > 1 && counted.iter().all(Option::is_some);
+    let share = |total: Option<u32>, i: u32| total.map(|t| t / n + u32::from(i < t % n));
+    let reasoning_total = usage
+        .completion_tokens_details
+        .as_ref()
+        .and_then(|d| d.reasoning_tokens);
+    let mut out = Vec::with_capacity(choices.len());
+    for (i, choice) in choices.into_iter().enumerate() {
+        let i = i as u32;
+        let (content, reasoning) = match choice.message {
+            Some(m) => (
+                content_text(m.content)?,
+                m.reasoning_content.or(m.reasoning),
+            ),
+            None => match choice.text {
+                Some(t) => (Some(t), None),
+                None => {
+                    return Err(format!(
+                        "choice has neither `message` nor `text`; body starts {}",
+                        snippet(bytes)
+                    ))
+                }
+            },
+        };
+        let mean_logprob = choice.logprobs.as_ref().and_then(mean_token_logprob);
+        let completion_tokens = if per_choice {
+            counted[i as usize]
+        } else {
+            share(usage.completion_tokens, i)
+        };
+        out.push(GenResponse {
+            mean_logprob,
+            content,
+            reasoning,
+            finish_reason: choice.finish_reason,
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens,
+            reasoning_tokens: share(reasoning_total, i),
+            endpoint: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Generated tokens a choice's `logprobs` lists (chat `content[]`, legacy
+/// `token_logprobs`).
+fn token_count(lp: &Value) -> Option<u32> {
+    lp.get("content")
+        .and_then(Value::as_array)
+        .or_else(|| lp.get("token_logprobs").and_then(Value::as_array))
+        .map(|a| a.len() as u32)
 }
 
 /// Mean of the generated tokens' log-probabilities: chat replies list them under
@@ -428,5 +476,45 @@ mod tests {
         );
         let none = parse_top_logprobs(br#"{"choices":[{"text":"B","logprobs":null}]}"#).unwrap();
         assert!(none.top.is_none());
+    }
+}
+
+#[cfg(test)]
+mod n_tests {
+    use super::*;
+
+    #[test]
+    fn several_choices_share_usage_by_their_own_token_counts_else_evenly() {
+        // Choices out of order; per-choice log-probabilities: 2 and 3 tokens.
+        let with_lp = br#"{"choices":[
+            {"index":1,"message":{"content":"C"},"finish_reason":"length","logprobs":{"content":[{"token":"a","logprob":-1.0},{"token":"b","logprob":-2.0},{"token":"c","logprob":-3.0}]}},
+            {"index":0,"message":{"content":"B"},"finish_reason":"stop","logprobs":{"content":[{"token":"a","logprob":-0.5},{"token":"b","logprob":-0.5}]}}],
+            "usage":{"prompt_tokens":11,"completion_tokens":5}}"#;
+        let v = parse_generations(with_lp).unwrap();
+        assert_eq!(v[0].content.as_deref(), Some("B"));
+        assert_eq!(v[1].finish_reason.as_deref(), Some("length"));
+        assert_eq!(
+            (v[0].completion_tokens, v[1].completion_tokens),
+            (Some(2), Some(3))
+        );
+        assert_eq!(
+            (v[0].mean_logprob, v[1].mean_logprob),
+            (Some(-0.5), Some(-2.0))
+        );
+        assert!(v.iter().all(|r| r.prompt_tokens == Some(11)));
+        // No per-choice counts: 10 tokens over 3 choices is 4, 3, 3 (the sum is kept).
+        let bare = br#"{"choices":[{"text":"A"},{"text":"B"},{"text":"C"}],
+            "usage":{"completion_tokens":10,"completion_tokens_details":{"reasoning_tokens":5}}}"#;
+        let v = parse_generations(bare).unwrap();
+        let toks: Vec<_> = v.iter().map(|r| r.completion_tokens.unwrap()).collect();
+        assert_eq!(toks, vec![4, 3, 3]);
+        let think: Vec<_> = v.iter().map(|r| r.reasoning_tokens.unwrap()).collect();
+        assert_eq!(think, vec![2, 2, 1]);
+        // One choice keeps the server's counts as they are.
+        let one = parse_generation(
+            br#"{"choices":[{"message":{"content":"B"},"logprobs":{"content":[{"token":"B","logprob":-0.1}]}}],"usage":{"completion_tokens":7}}"#,
+        )
+        .unwrap();
+        assert_eq!(one.completion_tokens, Some(7));
     }
 }

@@ -136,6 +136,9 @@ impl Exporter for HtmlExporter {
             }
             o.push_str("</figcaption></figure>\n");
         }
+        if let Some(c) = &report.compute {
+            o.push_str(&crate::compute::html(c));
+        }
         o.push_str("</body></html>\n");
         Ok(o)
     }

@@ -108,6 +108,9 @@ impl Exporter for MarkdownExporter {
                 }
             }
         }
+        if let Some(c) = &report.compute {
+            o.push_str(&crate::compute::markdown(c));
+        }
         Ok(o)
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anesbench_core::prompt::PromptStyle;
 use anesbench_core::{Lang, Level};
-use anesbench_run::settings::{ApiStyle, ChatTemplate, Mode, Strategy};
+use anesbench_run::settings::{ApiStyle, ChatTemplate, Mode, NPerRequest, Strategy};
 use anesbench_run::shard::ShardSpec;
 use anesbench_run::{Overrides, Resolved};
 
@@ -107,6 +107,12 @@ pub struct EvalArgs {
     /// Retries of a failed request (429, 5xx, timeout, connection, bad body; default 5).
     #[arg(long, value_name = "N")]
     pub max_retries: Option<u32>,
+    /// Several samples of one item (`sc:N`, `bon:N`) in one HTTP request with `"n": N`, so
+    /// the server prefills the prompt once: `auto` (ask each server once whether it keeps
+    /// `n`; llama.cpp's server does not), `on` (send it without asking), `off` (one
+    /// request per sample, each with its own seed) [default: auto].
+    #[arg(long, value_name = "auto|on|off")]
+    pub n_per_request: Option<NPerRequest>,
     /// Run directory (default runs/<model>-<dataset>-<time>); an existing one is resumed.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -185,6 +191,7 @@ pub fn resolve(a: &EvalArgs) -> anyhow::Result<Resolved> {
         concurrency: a.concurrency,
         timeout: a.timeout,
         max_retries: a.max_retries,
+        n_per_request: a.n_per_request,
         out: a.out.clone(),
         param_count: a.param_count,
         permute: a.permute,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anesbench_backend::openai::{OpenAiBackend, OpenAiConfig};
 use anesbench_backend::Backend;
 use anesbench_llama::{resolve_model, EmbeddedBackend, LlamaConfig};
-use anesbench_run::settings::{BackendKind, Settings};
+use anesbench_run::settings::{BackendKind, Mode, Settings};
 use anyhow::Context;
 
 /// Build and check the backend; fills `settings.model` when it was discovered.
@@ -28,6 +28,7 @@ pub async fn build(settings: &mut Settings) -> anyhow::Result<Arc<dyn Backend>> 
                 api_key,
                 style: settings.api_style,
                 request_timeout: Duration::from_secs_f64(settings.timeout_secs),
+                n_per_request: settings.n_per_request,
                 ..OpenAiConfig::default()
             };
             let backend = OpenAiBackend::new(cfg)?;
@@ -48,6 +49,22 @@ pub async fn build(settings: &mut Settings) -> anyhow::Result<Arc<dyn Backend>> 
                 let m = backend.discover_model().await?;
                 eprintln!("model: {m} (from /v1/models)");
                 settings.model = Some(m);
+            }
+            if settings.samples > 1 && settings.mode == Mode::Generate {
+                for p in backend.probe_n().await {
+                    match (p.keeps_n, p.error) {
+                        (Some(true), _) => eprintln!("{}: keeps `n`; one request per item", p.url),
+                        (Some(false), _) => eprintln!(
+                            "{}: ignores `n`; one request per sample, each with its own seed",
+                            p.url
+                        ),
+                        (None, e) => eprintln!(
+                            "warning: {}: could not tell whether it keeps `n` ({}); learnt from the first reply",
+                            p.url,
+                            e.unwrap_or_default()
+                        ),
+                    }
+                }
             }
             Ok(Arc::new(backend))
         }
