@@ -90,6 +90,7 @@ fn report(runs: &[RunDir], out: &Path) -> (serde_json::Value, String) {
             formats: vec![Format::Markdown, Format::Json, Format::Html],
             png: false,
             include_incomplete: false,
+            pairs: None,
         },
     )
     .unwrap();
