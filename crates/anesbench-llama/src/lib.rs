@@ -12,12 +12,17 @@
 //!   prefix the runner names (system text, instructions, worked examples) is decoded once,
 //!   from its own tokens alone, into a reserved sequence, and copied into each question's
 //!   sequence; only the rest of the prompt is decoded per question. Every question with
-//!   that prefix starts from the same state. Scores differ from the uncached path only by
-//!   float rounding (checked by a test: same answers, log-probabilities within 1e-3 nats).
+//!   that prefix starts from the same state. llama.cpp's scores depend on how a prompt is
+//!   split into decodes (on SmolLM2, decoding a 5-shot prompt whole or as prefix + rest
+//!   moved option log-probabilities by up to 0.16 nats), so with the cache off the prompt
+//!   is still decoded as prefix, then rest: the two settings differ only in whether the
+//!   prefix state is reused (checked by a test: same answers, within 1e-3 nats).
 //! - samples of one prompt (`generate_n`): the prompt is decoded once, its KV cells are
 //!   shared by up to [`LlamaConfig::max_choices`] sequences, and one token per sequence is
 //!   decoded per step, each sequence with its own sampler (seed + i) and stop conditions.
-//!   A single generation runs the same code with one sequence.
+//!   A single generation runs the same code with one sequence. Its first token is the
+//!   same as the batched sample's with the same seed; later ones can differ, because a
+//!   decode of several sequences rounds differently from a decode of one.
 //! - flash attention off, batch and threads fixed by [`LlamaConfig`] and recorded in
 //!   [`anesbench_backend::BackendInfo::details`].
 //! - `loglik` scores a candidate letter `X` as the log of P(next token = `X`) + P(next token

@@ -28,12 +28,13 @@ pub(crate) fn run(
     let text = engine.render(&req.prompt)?;
     let tokens = engine.tokenize(&text);
     check_prompt(&tokens, engine.n_ctx)?;
-    // The shared prefix's tokens, when the cache is on and the runner named one: a
-    // function of this prompt alone.
+    // Where the prompt is cut: after the shared prefix the runner named (a function of
+    // this prompt alone). The prefix is decoded on its own and the rest after it, with the
+    // cache or without (then both parts are decoded here, every time): llama.cpp's results
+    // depend on how a prompt is split into decodes, so both paths split alike and differ
+    // only in whether the prefix's state is reused.
     let prefix_tokens = match (&req.prompt, req.shared_prefix) {
-        (Prompt::Text(t), Some(at)) if engine.cfg.prefix_cache && t.is_char_boundary(at) => {
-            Some(engine.tokenize(&t[..at]))
-        }
+        (Prompt::Text(t), Some(at)) if t.is_char_boundary(at) => Some(engine.tokenize(&t[..at])),
         _ => None,
     };
     let mut st = engine.lock();
@@ -44,13 +45,26 @@ pub(crate) fn run(
         // Tokens can merge across the cut; only the part both tokenizations share is used.
         let shared = common_len(&p, &tokens).min(tokens.len() - 1);
         if shared >= MIN_PREFIX_TOKENS {
-            let seq = st
-                .prefixes
-                .get_or_decode(&mut st.ctx, &p, engine.n_batch, capacity, cancel)
-                .inspect_err(|_| st.prefixes.clear(&mut st.ctx))?;
-            st.ctx
-                .copy_kv_cache_seq(seq, 0, Some(0), Some(shared as u32))
-                .map_err(|e| BackendError::Other(format!("KV cache copy: {e}")))?;
+            if engine.cfg.prefix_cache {
+                let seq = st
+                    .prefixes
+                    .get_or_decode(&mut st.ctx, &p, engine.n_batch, capacity, cancel)
+                    .inspect_err(|_| st.prefixes.clear(&mut st.ctx))?;
+                st.ctx
+                    .copy_kv_cache_seq(seq, 0, Some(0), Some(shared as u32))
+                    .map_err(|e| BackendError::Other(format!("KV cache copy: {e}")))?;
+            } else {
+                if !st.prefixes.make_room(&mut st.ctx, p.len(), capacity, None) {
+                    return Err(BackendError::Other(format!(
+                        "prompt of {} tokens does not fit in the KV cache",
+                        tokens.len()
+                    )));
+                }
+                decode_tokens(&mut st.ctx, &p, 0, 0, engine.n_batch, false, cancel)?;
+                let _ = st
+                    .ctx
+                    .clear_kv_cache_seq(Some(0), Some(shared as u32), None);
+            }
             start = shared;
         }
     }

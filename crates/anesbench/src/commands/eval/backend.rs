@@ -61,9 +61,20 @@ pub async fn build(settings: &mut Settings) -> anyhow::Result<Arc<dyn Backend>> 
             if let Some(seed) = settings.seed {
                 cfg.seed = seed;
             }
+            cfg.prefix_cache = prefix_cache_from_env()?;
             let backend = EmbeddedBackend::load(&cfg)
                 .with_context(|| format!("cannot load the embedded model {}", spec.display()))?;
             Ok(Arc::new(backend))
         }
+    }
+}
+
+/// `ANESBENCH_PREFIX_CACHE=off` turns the embedded shared-prefix cache off (it is on by
+/// default); the manifest records the setting (`backend.details.prefix_cache`).
+fn prefix_cache_from_env() -> anyhow::Result<bool> {
+    match std::env::var("ANESBENCH_PREFIX_CACHE").as_deref() {
+        Err(_) | Ok("") | Ok("on") | Ok("1") => Ok(true),
+        Ok("off") | Ok("0") => Ok(false),
+        Ok(other) => anyhow::bail!("ANESBENCH_PREFIX_CACHE={other}: expected `on` or `off`"),
     }
 }
