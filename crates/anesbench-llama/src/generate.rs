@@ -262,13 +262,14 @@ pub(crate) fn complete_utf8_len(bytes: &[u8]) -> usize {
 }
 
 /// Greedy when temperature is unset or zero; otherwise top-p (if set), temperature and a
-/// seeded draw, so a given seed reproduces its sample.
-fn sampler(params: &GenParams, default_seed: u64) -> LlamaSampler {
+/// draw seeded with `seed` (the sample's own: the request's seed plus its index), so a
+/// given seed reproduces its sample.
+fn sampler(params: &GenParams, seed: u64) -> LlamaSampler {
     let temp = params.temperature.unwrap_or(0.0);
     if temp <= 0.0 {
         return LlamaSampler::greedy();
     }
-    let seed = params.seed.unwrap_or(default_seed) as u32;
+    let seed = seed as u32;
     let mut chain = Vec::with_capacity(3);
     if let Some(p) = params.top_p.filter(|p| *p > 0.0 && *p < 1.0) {
         chain.push(LlamaSampler::top_p(p as f32, 1));
