@@ -95,7 +95,7 @@ impl LlamaConfig {
     /// prompt and the cached prefixes; one sequence still holds at most `ctx_size`.
     pub const KV_FACTOR: u32 = 4;
 
-    /// Defaults: all cores, 2048-token context, 512-token batch, seed 0, prefix cache on,
+    /// Defaults: all cores, 2048-token context, 512-token batch, seed 0, prefix cache off,
     /// 8 samples per decode.
     pub fn new(model: impl Into<PathBuf>) -> LlamaConfig {
         LlamaConfig {
@@ -104,7 +104,9 @@ impl LlamaConfig {
             ctx_size: Self::DEFAULT_CTX,
             batch_size: Self::DEFAULT_BATCH,
             seed: 0,
-            prefix_cache: true,
+            // Off until the cached path matches the uncached one (see the ignored test
+            // in tests/solver.rs: up to 0.16 nats apart on SmolLM2 5-shot).
+            prefix_cache: false,
             max_choices: Self::DEFAULT_MAX_CHOICES,
         }
     }

@@ -69,12 +69,12 @@ pub async fn build(settings: &mut Settings) -> anyhow::Result<Arc<dyn Backend>> 
     }
 }
 
-/// `ANESBENCH_PREFIX_CACHE=off` turns the embedded shared-prefix cache off (it is on by
-/// default); the manifest records the setting (`backend.details.prefix_cache`).
+/// `ANESBENCH_PREFIX_CACHE=on` turns the embedded shared-prefix cache on (off by default
+/// until it matches the uncached path); the manifest records the setting (`backend.details.prefix_cache`).
 fn prefix_cache_from_env() -> anyhow::Result<bool> {
     match std::env::var("ANESBENCH_PREFIX_CACHE").as_deref() {
-        Err(_) | Ok("") | Ok("on") | Ok("1") => Ok(true),
-        Ok("off") | Ok("0") => Ok(false),
+        Ok("on") | Ok("1") => Ok(true),
+        Err(_) | Ok("") | Ok("off") | Ok("0") => Ok(false),
         Ok(other) => anyhow::bail!("ANESBENCH_PREFIX_CACHE={other}: expected `on` or `off`"),
     }
 }
