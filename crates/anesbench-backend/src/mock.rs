@@ -165,6 +165,7 @@ mod tests {
             .loglik(&LoglikRequest {
                 prompt: Prompt::Text(prompt),
                 candidates: cands,
+                shared_prefix: None,
             })
             .await
             .unwrap();

@@ -75,6 +75,11 @@ pub struct LoglikRequest {
     pub prompt: Prompt,
     /// Candidate continuations, e.g. `["A", "B", "C", "D"]`.
     pub candidates: Vec<String>,
+    /// Byte length of the leading part of a [`Prompt::Text`] prompt that other requests
+    /// of the run share (system text, instructions, worked examples;
+    /// [`anesbench_core::prompt::shared_prefix_len`]). A backend may decode it once and
+    /// reuse its state; it never changes what is asked. `None`: no hint.
+    pub shared_prefix: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ fn req(candidates: &[&str]) -> LoglikRequest {
     LoglikRequest {
         prompt: Prompt::Text(format!("{QUESTION}\nAnswer:")),
         candidates: candidates.iter().map(|s| s.to_string()).collect(),
+        shared_prefix: None,
     }
 }
 

@@ -62,12 +62,13 @@ pub fn prompt_decode(
     prompts: &[Prepared],
 ) -> Result<Timing, BackendError> {
     let engine = &backend.engine;
-    let mut ctx = engine.lock();
+    let mut st = engine.lock();
     let n_batch = engine.n_batch as usize;
     let mut total = Timing::default();
     for p in prompts {
         let start = Instant::now();
-        ctx.clear_kv_cache();
+        st.reset_work();
+        let ctx = &mut st.ctx;
         for chunk in p.tokens.chunks(n_batch) {
             let mut batch = LlamaBatch::get_one(chunk).map_err(decode_err)?;
             ctx.decode(&mut batch).map_err(decode_err)?;
@@ -86,10 +87,10 @@ pub fn generate(
     n_tokens: usize,
 ) -> Result<(Timing, Timing), BackendError> {
     let engine = &backend.engine;
-    let mut ctx = engine.lock();
+    let mut st = engine.lock();
+    let ctx = &mut st.ctx;
     let n_batch = engine.n_batch as usize;
     let start = Instant::now();
-    ctx.clear_kv_cache();
     let chunks: Vec<&[LlamaToken]> = prompt.tokens.chunks(n_batch).collect();
     for chunk in &chunks {
         let mut batch = LlamaBatch::get_one(chunk).map_err(decode_err)?;
@@ -103,7 +104,7 @@ pub fn generate(
     let mut sampler = LlamaSampler::greedy();
     let mut last = chunks.last().map_or(0, |c| c.len() as i32 - 1);
     for _ in 0..n_tokens {
-        let tok = [sampler.sample(&ctx, last)];
+        let tok = [sampler.sample(ctx, last)];
         let mut batch = LlamaBatch::get_one(&tok).map_err(decode_err)?;
         ctx.decode(&mut batch).map_err(decode_err)?;
         last = 0;

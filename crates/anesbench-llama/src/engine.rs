@@ -17,6 +17,7 @@ use llama_cpp_2::model::{LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 use serde_json::{json, Map, Value};
 
+use crate::prefix::PrefixCache;
 use crate::{chat_template, check_gguf, generate, loglik, LlamaConfig, LlamaError};
 
 /// The version of the binding crate; llama.cpp's own version comes from ggml at run time.
@@ -39,14 +40,38 @@ fn llama_backend() -> Result<&'static LlamaBackend, LlamaError> {
         .map_err(|e| LlamaError::Other(format!("llama.cpp backend initialisation failed: {e}")))
 }
 
-/// Model and context. Field order matters: `ctx` borrows `*model` and is declared first so
-/// that it is dropped first.
+/// Prefix slots: reserved sequence ids after the work sequences.
+const PREFIX_SLOTS: u32 = 8;
+
+/// The context and what it holds between requests (the cached prefixes).
+pub(crate) struct State {
+    pub(crate) ctx: LlamaContext<'static>,
+    pub(crate) prefixes: PrefixCache,
+    /// Work sequences `0..work_seqs`: a request's own; cleared when it starts.
+    work_seqs: u32,
+}
+
+impl State {
+    /// Remove every work sequence: nothing of an earlier (or failed) request is left.
+    pub(crate) fn reset_work(&mut self) {
+        for s in 0..self.work_seqs {
+            let _ = self.ctx.clear_kv_cache_seq(Some(s), None, None);
+        }
+    }
+}
+
+/// Model and context. Field order matters: `state` borrows `*model` and is declared first
+/// so that it is dropped first.
 pub(crate) struct Engine {
-    ctx: Mutex<LlamaContext<'static>>,
+    state: Mutex<State>,
     pub(crate) model: Box<LlamaModel>,
     pub(crate) template: Option<LlamaChatTemplate>,
     pub(crate) cfg: LlamaConfig,
+    /// Most tokens one sequence holds (prompt and reply): `ctx_size`.
     pub(crate) n_ctx: u32,
+    /// KV cells in all: the samples of one prompt and the cached prefixes share them.
+    pub(crate) kv_cells: u32,
+    pub(crate) max_choices: u32,
     pub(crate) n_batch: u32,
     info: BackendInfo,
     endpoint: String,
@@ -74,12 +99,29 @@ impl Engine {
             message: format!("{e} (set ANESBENCH_LLAMA_LOG=1 to see llama.cpp's log)"),
         })?;
         let model = Box::new(model);
+        if !(1..=LlamaConfig::MAX_CHOICES_LIMIT).contains(&cfg.max_choices) {
+            return Err(LlamaError::Config {
+                setting: "max_choices",
+                message: format!(
+                    "{} is outside 1..={}",
+                    cfg.max_choices,
+                    LlamaConfig::MAX_CHOICES_LIMIT
+                ),
+            });
+        }
+        let work_seqs = cfg.max_choices;
+        let kv_cells = cfg.ctx_size.saturating_mul(LlamaConfig::KV_FACTOR);
         let threads = i32::try_from(cfg.effective_threads()).unwrap_or(i32::MAX);
         let params = LlamaContextParams::default()
-            .with_n_ctx(NonZeroU32::new(cfg.ctx_size))
+            .with_n_ctx(NonZeroU32::new(kv_cells))
             .with_n_batch(cfg.batch_size)
             .with_n_ubatch(cfg.batch_size)
-            .with_n_seq_max(1)
+            // One cell pool for all sequences, so a copied prefix or prompt shares its
+            // cells instead of duplicating them; full-size sliding-window layers (gemma 3)
+            // so that several sequences fit in them.
+            .with_n_seq_max(work_seqs + PREFIX_SLOTS)
+            .with_kv_unified(true)
+            .with_swa_full(true)
             .with_n_threads(threads)
             .with_n_threads_batch(threads)
             // "auto" may pick either path; fixing it keeps scores reproducible.
@@ -88,10 +130,11 @@ impl Engine {
             .new_context(backend, params)
             .map_err(|e| LlamaError::Load {
                 path: cfg.model.clone(),
-                message: format!("cannot create a context of {} tokens: {e}", cfg.ctx_size),
+                message: format!("cannot create a context of {kv_cells} KV cells: {e}"),
             })?;
         let ctx = extend_context_lifetime(ctx);
-        let n_ctx = ctx.n_ctx();
+        let kv_cells = ctx.n_ctx();
+        let n_ctx = cfg.ctx_size.min(kv_cells);
         let n_batch = ctx.n_batch();
         let template = chat_template::from_model(&model);
         let file = cfg
@@ -108,6 +151,9 @@ impl Engine {
         details.insert("n_vocab".into(), json!(model.n_vocab()));
         details.insert("threads".into(), json!(threads));
         details.insert("ctx_size".into(), json!(n_ctx));
+        details.insert("kv_cells".into(), json!(kv_cells));
+        details.insert("max_choices".into(), json!(cfg.max_choices));
+        details.insert("prefix_cache".into(), json!(cfg.prefix_cache));
         details.insert("batch_size".into(), json!(n_batch));
         details.insert("ubatch_size".into(), json!(ctx.n_ubatch()));
         details.insert("flash_attn".into(), json!(false));
@@ -117,7 +163,11 @@ impl Engine {
         details.insert("gguf_chat_template".into(), json!(template.is_some()));
         details.insert(
             "decode".into(),
-            json!("one sequence per decode, KV cache cleared per request"),
+            json!(if cfg.prefix_cache {
+                "one question per decode; shared prompt prefix decoded once and copied (loglik); samples of one prompt decoded together"
+            } else {
+                "one question per decode, whole prompt decoded per request; samples of one prompt decoded together"
+            }),
         );
         details.insert(
             "loglik_candidates".into(),
@@ -132,21 +182,30 @@ impl Engine {
             details,
         };
         Ok(Engine {
-            ctx: Mutex::new(ctx),
+            state: Mutex::new(State {
+                ctx,
+                prefixes: PrefixCache::new(work_seqs as i32..(work_seqs + PREFIX_SLOTS) as i32),
+                work_seqs,
+            }),
             model,
             template,
             cfg: cfg.clone(),
             n_ctx,
+            kv_cells,
+            max_choices: cfg.max_choices,
             n_batch,
             info,
             endpoint: format!("embedded:{file}"),
         })
     }
 
-    /// The context, even if a previous request panicked while holding it: every request
-    /// clears the KV cache first, so no state from the failed one leaks into the next.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, LlamaContext<'static>> {
-        self.ctx.lock().unwrap_or_else(|p| p.into_inner())
+    /// The context, even if a previous request panicked while holding it: the work
+    /// sequences are cleared here, and a prefix is only registered once fully decoded, so
+    /// no state from the failed request leaks into the next.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.reset_work();
+        st
     }
 
     /// The exact text handed to the tokenizer for a prompt.
@@ -261,9 +320,39 @@ impl EmbeddedBackend {
         req: &GenRequest,
         cancel: &Cancel,
     ) -> Result<GenResponse, BackendError> {
-        let mut resp = generate::run(&self.engine, req, cancel)?;
+        let mut resp = generate::run(&self.engine, req, 1, cancel)?;
+        let mut resp = resp.pop().expect("one choice asked, one returned");
         resp.endpoint = Some(self.engine.endpoint.clone());
         Ok(resp)
+    }
+
+    /// Blocking `generate_n`, for callers without a runtime.
+    pub fn generate_n_blocking(
+        &self,
+        req: &GenRequest,
+        n: u32,
+    ) -> Result<Vec<GenResponse>, BackendError> {
+        self.generate_n_cancellable(req, n, &Cancel::default())
+    }
+
+    fn generate_n_cancellable(
+        &self,
+        req: &GenRequest,
+        n: u32,
+        cancel: &Cancel,
+    ) -> Result<Vec<GenResponse>, BackendError> {
+        let n = n.clamp(1, self.engine.max_choices);
+        let mut out = generate::run(&self.engine, req, n, cancel)?;
+        for r in &mut out {
+            r.endpoint = Some(self.engine.endpoint.clone());
+        }
+        Ok(out)
+    }
+
+    /// Prefixes decoded and reused so far (shared-prefix cache), for benchmarks and tests.
+    pub fn prefix_stats(&self) -> (u64, u64) {
+        let st = self.engine.lock();
+        (st.prefixes.decoded, st.prefixes.reused)
     }
 
     /// Blocking loglik, for callers without a runtime.
@@ -332,5 +421,12 @@ impl Backend for EmbeddedBackend {
     /// One context, one decode at a time.
     fn capacity(&self) -> Option<usize> {
         Some(1)
+    }
+    fn max_choices(&self) -> u32 {
+        self.engine.max_choices
+    }
+    async fn generate_n(&self, req: &GenRequest, n: u32) -> Result<Vec<GenResponse>, BackendError> {
+        let (this, req) = (self.clone(), req.clone());
+        blocking(move |c| this.generate_n_cancellable(&req, n, c)).await
     }
 }

@@ -1,90 +1,243 @@
 //! Free generation: greedy (temperature 0 or unset) or seeded sampling, stop strings,
-//! max tokens, finish reason and token counts.
+//! max tokens, finish reason and token counts; several samples of one prompt decoded
+//! together in one batch per step.
 
 use anesbench_backend::{BackendError, GenParams, GenRequest, GenResponse};
+use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
+use llama_cpp_2::token::LlamaToken;
 
 use crate::engine::{Cancel, Engine};
-use crate::loglik::{decode_prompt, log_sum_exp};
+use crate::loglik::{check_prompt, log_sum_exp};
+use crate::prefix::decode_tokens;
 
+/// `n` samples of one prompt. The prompt is decoded once into sequence 0; each group of
+/// samples that fits in the KV cache shares its cells (sequences `0..g`) and decodes one
+/// token per unfinished sample per step. Sample `i` draws with seed `seed + i` and stops on
+/// its own (end of generation, a stop string, the token limit). Every sample's first token
+/// is drawn from the prompt's logits kept aside, so later groups start exactly as the first.
 pub(crate) fn run(
     engine: &Engine,
     req: &GenRequest,
+    n: u32,
     cancel: &Cancel,
-) -> Result<GenResponse, BackendError> {
+) -> Result<Vec<GenResponse>, BackendError> {
     let text = engine.render(&req.prompt)?;
     let tokens = engine.tokenize(&text);
-    let mut sampler = sampler(&req.params, engine.cfg.seed);
-    let vocab = engine.model.vocab();
-    let room = engine.n_ctx as usize - tokens.len().min(engine.n_ctx as usize);
+    check_prompt(&tokens, engine.n_ctx)?;
+    let room = engine.n_ctx as usize - tokens.len();
     let max_tokens = req
         .params
         .max_tokens
         .map_or(room, |m| (m as usize).min(room));
+    let n = n.max(1) as usize;
+    let capacity = engine.kv_cells as usize;
+    // Samples that fit beside the prompt, each able to reach the token limit.
+    let per_group = ((capacity - tokens.len()) / max_tokens.max(1)).clamp(1, n);
 
-    let mut ctx = engine.lock();
-    let mut idx = decode_prompt(&mut ctx, &tokens, engine.n_ctx, engine.n_batch, cancel)?;
-    let mut batch = LlamaBatch::new(1, 1);
-    let mut bytes = Vec::new();
-    let mut produced = 0usize;
-    let mut cut: Option<usize> = None;
-    let mut finish = "length";
-    // Sum of the chosen tokens' log-probabilities under the full-vocabulary softmax of
-    // the raw logits (temperature 1), when the request asks for it.
-    let mut lp_sum = 0.0f64;
-    let mut lp_n = 0u32;
-    while produced < max_tokens {
+    let mut st = engine.lock();
+    let st = &mut *st;
+    if !st.prefixes.make_room(
+        &mut st.ctx,
+        tokens.len() + per_group * max_tokens,
+        capacity,
+        None,
+    ) {
+        return Err(BackendError::Other(format!(
+            "a {}-token prompt and {per_group} x {max_tokens} reply tokens do not fit in {capacity} KV cells",
+            tokens.len()
+        )));
+    }
+    let last = decode_tokens(&mut st.ctx, &tokens, 0, 0, engine.n_batch, true, cancel)?;
+    let prompt_logits = st.ctx.get_logits_ith(last).to_vec();
+    let base_seed = req.params.seed.unwrap_or(engine.cfg.seed);
+    let mut out = Vec::with_capacity(n);
+    let mut first = 0;
+    while first < n {
+        let g = per_group.min(n - first);
+        for seq in 1..g as i32 {
+            st.ctx
+                .copy_kv_cache_seq(0, seq, None, None)
+                .map_err(|e| BackendError::Other(format!("KV cache copy: {e}")))?;
+        }
+        let mut samples: Vec<Sample> = (0..g)
+            .map(|j| {
+                let seed = base_seed.wrapping_add((first + j) as u64);
+                Sample::new(j as i32, sampler(&req.params, seed), max_tokens)
+            })
+            .collect();
+        let result = decode_group(
+            &engine.model,
+            &mut st.ctx,
+            &req.params,
+            tokens.len(),
+            &prompt_logits,
+            &mut samples,
+            cancel,
+        );
+        // Back to the prompt alone in sequence 0 for the next group.
+        for seq in 1..g as u32 {
+            let _ = st.ctx.clear_kv_cache_seq(Some(seq), None, None);
+        }
+        let _ = st
+            .ctx
+            .clear_kv_cache_seq(Some(0), Some(tokens.len() as u32), None);
+        result?;
+        out.extend(samples.into_iter().map(|s| s.response(tokens.len())));
+        first += g;
+    }
+    Ok(out)
+}
+
+/// One sample in flight: its sampler, text so far and how it ended.
+struct Sample {
+    seq: i32,
+    sampler: LlamaSampler,
+    bytes: Vec<u8>,
+    produced: usize,
+    cut: Option<usize>,
+    finish: &'static str,
+    done: bool,
+    /// Sum and count of the chosen tokens' log-probabilities under the full-vocabulary
+    /// softmax of the raw logits (temperature 1), when the request asks for them.
+    lp_sum: f64,
+    lp_n: u32,
+    /// Index of this sample's logits in the last batch.
+    idx: i32,
+    max_tokens: usize,
+}
+
+impl Sample {
+    fn new(seq: i32, sampler: LlamaSampler, max_tokens: usize) -> Sample {
+        Sample {
+            seq,
+            sampler,
+            bytes: Vec::new(),
+            produced: 0,
+            cut: None,
+            finish: "length",
+            done: max_tokens == 0,
+            lp_sum: 0.0,
+            lp_n: 0,
+            idx: 0,
+            max_tokens,
+        }
+    }
+
+    /// Draw the next token from `logits`; returns it when it is to be decoded next.
+    fn step(
+        &mut self,
+        logits: &[f32],
+        model: &LlamaModel,
+        params: &GenParams,
+    ) -> Option<LlamaToken> {
+        let tok = draw(&mut self.sampler, logits);
+        if params.logprobs {
+            self.lp_sum += f64::from(logits[tok.0 as usize]) - log_sum_exp(logits);
+            self.lp_n += 1;
+        }
+        let vocab = model.vocab();
+        if vocab.is_eog(tok) {
+            self.finish = "stop";
+            self.done = true;
+            return None;
+        }
+        self.produced += 1;
+        let before = self.bytes.len();
+        vocab.token_to_piece_into(tok, &mut self.bytes, false, None);
+        if let Some(at) = find_stop(&self.bytes, before, &params.stop) {
+            self.cut = Some(at);
+            self.finish = "stop";
+            self.done = true;
+            return None;
+        }
+        if self.produced >= self.max_tokens {
+            self.done = true;
+            return None;
+        }
+        Some(tok)
+    }
+
+    fn response(mut self, prompt_tokens: usize) -> GenResponse {
+        if let Some(at) = self.cut {
+            self.bytes.truncate(at);
+        }
+        // Tokens can end inside a multi-byte character (a reply cut at the limit); drop
+        // that partial character rather than turn it into U+FFFD.
+        self.bytes.truncate(complete_utf8_len(&self.bytes));
+        GenResponse {
+            content: Some(String::from_utf8_lossy(&self.bytes).into_owned()),
+            reasoning: None,
+            finish_reason: Some(self.finish.into()),
+            prompt_tokens: Some(prompt_tokens as u32),
+            completion_tokens: Some(self.produced as u32),
+            reasoning_tokens: None,
+            endpoint: None,
+            mean_logprob: (self.lp_n > 0).then(|| self.lp_sum / f64::from(self.lp_n)),
+        }
+    }
+}
+
+/// Steps until every sample of the group is done: draw a token per unfinished sample, then
+/// decode all of them in one batch.
+fn decode_group(
+    model: &LlamaModel,
+    ctx: &mut LlamaContext<'static>,
+    params: &GenParams,
+    prompt_len: usize,
+    prompt_logits: &[f32],
+    samples: &mut [Sample],
+    cancel: &Cancel,
+) -> Result<(), BackendError> {
+    let mut batch = LlamaBatch::new(samples.len().max(1), 1);
+    let mut first_step = true;
+    loop {
         // A request whose caller gave up (timeout, Ctrl-C) stops here, freeing the engine
         // for the retry instead of decoding on for nobody.
         cancel.check()?;
-        let tok = sampler.sample(&ctx, idx);
-        if req.params.logprobs {
-            let logits = ctx.get_logits_ith(idx);
-            lp_sum += f64::from(logits[tok.0 as usize]) - log_sum_exp(logits);
-            lp_n += 1;
-        }
-        if vocab.is_eog(tok) {
-            finish = "stop";
-            break;
-        }
-        produced += 1;
-        let before = bytes.len();
-        vocab.token_to_piece_into(tok, &mut bytes, false, None);
-        if let Some(at) = find_stop(&bytes, before, &req.params.stop) {
-            cut = Some(at);
-            finish = "stop";
-            break;
-        }
-        if produced == max_tokens {
-            break;
-        }
         batch.clear();
-        let pos = (tokens.len() + produced - 1) as i32;
-        batch
-            .add(tok, pos, &[0], true)
-            .map_err(|e| BackendError::Other(format!("batch: {e}")))?;
+        for s in samples.iter_mut().filter(|s| !s.done) {
+            let logits = if first_step {
+                prompt_logits
+            } else {
+                ctx.get_logits_ith(s.idx)
+            };
+            if let Some(tok) = s.step(logits, model, params) {
+                let pos = (prompt_len + s.produced - 1) as i32;
+                s.idx = batch.n_tokens();
+                batch
+                    .add(tok, pos, &[s.seq], true)
+                    .map_err(|e| BackendError::Other(format!("batch: {e}")))?;
+            }
+        }
+        first_step = false;
+        if batch.n_tokens() == 0 {
+            return Ok(());
+        }
         ctx.decode(&mut batch)
             .map_err(|e| BackendError::Other(format!("llama.cpp decode failed: {e}")))?;
-        idx = 0;
     }
-    drop(ctx);
-    if let Some(at) = cut {
-        bytes.truncate(at);
-    }
-    // Tokens can end inside a multi-byte character (a reply cut at the limit); drop that
-    // partial character rather than turn it into U+FFFD.
-    bytes.truncate(complete_utf8_len(&bytes));
-    Ok(GenResponse {
-        content: Some(String::from_utf8_lossy(&bytes).into_owned()),
-        reasoning: None,
-        finish_reason: Some(finish.into()),
-        prompt_tokens: Some(tokens.len() as u32),
-        completion_tokens: Some(produced as u32),
-        reasoning_tokens: None,
-        endpoint: None,
-        mean_logprob: (lp_n > 0).then(|| lp_sum / f64::from(lp_n)),
-    })
+}
+
+/// Sample and accept a token from `logits`, as `llama_sampler_sample` does from a context.
+fn draw(sampler: &mut LlamaSampler, logits: &[f32]) -> LlamaToken {
+    let mut data = LlamaTokenDataArray::from_iter(
+        logits
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i as i32), l, 0.0)),
+        false,
+    );
+    data.apply_sampler(sampler);
+    let tok = data
+        .selected_token()
+        .expect("greedy and dist samplers select a token");
+    sampler.accept(tok);
+    tok
 }
 
 /// Length of `bytes` without a trailing incomplete UTF-8 sequence.
@@ -109,13 +262,14 @@ pub(crate) fn complete_utf8_len(bytes: &[u8]) -> usize {
 }
 
 /// Greedy when temperature is unset or zero; otherwise top-p (if set), temperature and a
-/// seeded draw, so a given seed reproduces its sample.
-fn sampler(params: &GenParams, default_seed: u64) -> LlamaSampler {
+/// draw seeded with `seed` (the sample's own: the request's seed plus its index), so a
+/// given seed reproduces its sample.
+fn sampler(params: &GenParams, seed: u64) -> LlamaSampler {
     let temp = params.temperature.unwrap_or(0.0);
     if temp <= 0.0 {
         return LlamaSampler::greedy();
     }
-    let seed = params.seed.unwrap_or(default_seed) as u32;
+    let seed = seed as u32;
     let mut chain = Vec::with_capacity(3);
     if let Some(p) = params.top_p.filter(|p| *p > 0.0 && *p < 1.0) {
         chain.push(LlamaSampler::top_p(p as f32, 1));

@@ -1,15 +1,14 @@
-//! Option-letter log-probabilities: decode the prompt, then a log-softmax over the full
-//! vocabulary at the last position. See the crate docs for how a letter maps to tokens.
+//! Option-letter log-probabilities: decode the prompt (after the cached shared prefix,
+//! when there is one), then a log-softmax over the full vocabulary at the last position. See the crate docs for how a letter maps to tokens.
 
-use anesbench_backend::{BackendError, LoglikRequest, LoglikResponse};
-use llama_cpp_2::context::LlamaContext;
-use llama_cpp_2::llama_batch::LlamaBatch;
+use anesbench_backend::{BackendError, LoglikRequest, LoglikResponse, Prompt};
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 
 use anesbench_core::loglik::combine_variants;
 
 use crate::engine::{Cancel, Engine};
+use crate::prefix::{common_len, decode_tokens, MIN_PREFIX_TOKENS};
 
 pub(crate) fn run(
     engine: &Engine,
@@ -28,10 +27,67 @@ pub(crate) fn run(
         .collect::<Result<Vec<_>, _>>()?;
     let text = engine.render(&req.prompt)?;
     let tokens = engine.tokenize(&text);
-    let mut ctx = engine.lock();
-    let last = decode_prompt(&mut ctx, &tokens, engine.n_ctx, engine.n_batch, cancel)?;
-    let lse = log_sum_exp(ctx.get_logits_ith(last));
-    let logits = ctx.get_logits_ith(last);
+    check_prompt(&tokens, engine.n_ctx)?;
+    // Where the prompt is cut: after the shared prefix the runner named (a function of
+    // this prompt alone). The prefix is decoded on its own and the rest after it, with the
+    // cache or without (then both parts are decoded here, every time): llama.cpp's results
+    // depend on how a prompt is split into decodes, so both paths split alike and differ
+    // only in whether the prefix's state is reused.
+    let prefix_tokens = match (&req.prompt, req.shared_prefix) {
+        (Prompt::Text(t), Some(at)) if t.is_char_boundary(at) => Some(engine.tokenize(&t[..at])),
+        _ => None,
+    };
+    let mut st = engine.lock();
+    let st = &mut *st;
+    let capacity = engine.kv_cells as usize;
+    let mut start = 0;
+    if let Some(p) = prefix_tokens {
+        // Tokens can merge across the cut; only the part both tokenizations share is used.
+        let shared = common_len(&p, &tokens).min(tokens.len() - 1);
+        if shared >= MIN_PREFIX_TOKENS {
+            if engine.cfg.prefix_cache {
+                let seq = st
+                    .prefixes
+                    .get_or_decode(&mut st.ctx, &p, engine.n_batch, capacity, cancel)
+                    .inspect_err(|_| st.prefixes.clear(&mut st.ctx))?;
+                st.ctx
+                    .copy_kv_cache_seq(seq, 0, Some(0), Some(shared as u32))
+                    .map_err(|e| BackendError::Other(format!("KV cache copy: {e}")))?;
+            } else {
+                if !st.prefixes.make_room(&mut st.ctx, p.len(), capacity, None) {
+                    return Err(BackendError::Other(format!(
+                        "prompt of {} tokens does not fit in the KV cache",
+                        tokens.len()
+                    )));
+                }
+                decode_tokens(&mut st.ctx, &p, 0, 0, engine.n_batch, false, cancel)?;
+                let _ = st
+                    .ctx
+                    .clear_kv_cache_seq(Some(0), Some(shared as u32), None);
+            }
+            start = shared;
+        }
+    }
+    if !st
+        .prefixes
+        .make_room(&mut st.ctx, tokens.len() - start, capacity, None)
+    {
+        return Err(BackendError::Other(format!(
+            "prompt of {} tokens does not fit in the KV cache",
+            tokens.len()
+        )));
+    }
+    let last = decode_tokens(
+        &mut st.ctx,
+        &tokens[start..],
+        start,
+        0,
+        engine.n_batch,
+        true,
+        cancel,
+    )?;
+    let logits = st.ctx.get_logits_ith(last);
+    let lse = log_sum_exp(logits);
     let logprobs = candidate_tokens
         .iter()
         .map(|toks| {
@@ -87,15 +143,8 @@ pub(crate) fn candidate_tokens(
     Ok(out)
 }
 
-/// Clear the cache, decode `tokens` in `n_batch` chunks with logits for the last token
-/// only, and return that token's index in the final batch.
-pub(crate) fn decode_prompt(
-    ctx: &mut LlamaContext<'_>,
-    tokens: &[LlamaToken],
-    n_ctx: u32,
-    n_batch: u32,
-    cancel: &Cancel,
-) -> Result<i32, BackendError> {
+/// A prompt the context can take: not empty, and shorter than one sequence's room.
+pub(crate) fn check_prompt(tokens: &[LlamaToken], n_ctx: u32) -> Result<(), BackendError> {
     if tokens.is_empty() {
         return Err(BackendError::Other("empty prompt".into()));
     }
@@ -105,26 +154,7 @@ pub(crate) fn decode_prompt(
             tokens.len()
         )));
     }
-    ctx.clear_kv_cache();
-    let n_batch = n_batch.max(1) as usize;
-    let mut batch = LlamaBatch::new(n_batch, 1);
-    let mut last = 0;
-    for (chunk_no, chunk) in tokens.chunks(n_batch).enumerate() {
-        cancel.check()?;
-        batch.clear();
-        let base = chunk_no * n_batch;
-        for (i, &t) in chunk.iter().enumerate() {
-            let pos = base + i;
-            let is_last = pos + 1 == tokens.len();
-            batch
-                .add(t, pos as i32, &[0], is_last)
-                .map_err(|e| BackendError::Other(format!("batch: {e}")))?;
-        }
-        ctx.decode(&mut batch)
-            .map_err(|e| BackendError::Other(format!("llama.cpp decode failed: {e}")))?;
-        last = chunk.len() as i32 - 1;
-    }
-    Ok(last)
+    Ok(())
 }
 
 /// log(sum(exp(x))) in f64, stable for large logits.

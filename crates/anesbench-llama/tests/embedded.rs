@@ -60,6 +60,7 @@ fn loglik_req(item: &Item, prompt: &Prompt) -> LoglikRequest {
     LoglikRequest {
         prompt: prompt.clone(),
         candidates: item.letters().iter().map(|c| c.to_string()).collect(),
+        shared_prefix: None,
     }
 }
 
@@ -133,6 +134,7 @@ fn candidate_letters_may_be_given_with_a_space() {
     let spaced = LoglikRequest {
         prompt,
         candidates: item.letters().iter().map(|c| format!(" {c}")).collect(),
+        shared_prefix: None,
     };
     assert_eq!(b.loglik_blocking(&spaced).unwrap().logprobs, bare);
 }
@@ -143,6 +145,7 @@ fn multi_token_candidates_are_refused_with_a_reason() {
     let req = LoglikRequest {
         prompt: Prompt::Text("Answer:".into()),
         candidates: vec!["A".into(), "pneumothorax-xyzzy".into()],
+        shared_prefix: None,
     };
     let err = b.loglik_blocking(&req).unwrap_err().to_string();
     assert!(

@@ -2,7 +2,7 @@
 //! before the run starts (so a broken template fails before any model call).
 
 use anesbench_backend::{ChatMessage, GenParams, Prompt};
-use anesbench_core::prompt::{select_shots, PromptSettings, Prompter};
+use anesbench_core::prompt::{select_shots, shared_prefix_len, PromptSettings, Prompter};
 use anesbench_core::record::sha256_hex;
 use anesbench_core::Item;
 
@@ -13,6 +13,9 @@ use crate::settings::{ApiStyle, Mode, Settings};
 pub struct PreparedPrompt {
     pub prompt: Prompt,
     pub hash: String,
+    /// Bytes of a text prompt that other items share (system text, instructions, worked
+    /// examples), a hint for backends that cache decoded prefixes; not in the hash.
+    pub shared_prefix: Option<usize>,
 }
 
 pub fn prompt_settings(s: &Settings) -> PromptSettings {
@@ -61,7 +64,15 @@ pub fn prepare(
         ),
     };
     let hash = sha256_hex(&serde_json::to_vec(&prompt).unwrap_or_default());
-    Ok(PreparedPrompt { prompt, hash })
+    let shared_prefix = match &prompt {
+        Prompt::Text(t) => shared_prefix_len(t, item),
+        Prompt::Chat(_) => None,
+    };
+    Ok(PreparedPrompt {
+        prompt,
+        hash,
+        shared_prefix,
+    })
 }
 
 /// Generation settings for sample `sample`: with a seed, each sample gets `seed + sample`

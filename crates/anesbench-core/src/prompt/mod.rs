@@ -7,6 +7,7 @@
 
 mod builtin;
 mod error;
+mod prefix;
 mod shots;
 mod template;
 
@@ -16,6 +17,7 @@ use crate::item::{Item, Lang};
 
 pub use builtin::{answer_cue, letters_phrase, question_block};
 pub use error::PromptError;
+pub use prefix::shared_prefix_len;
 pub use shots::select_shots;
 pub use template::PromptTemplate;
 

@@ -29,6 +29,7 @@ impl Solver for Loglik {
         let req = LoglikRequest {
             prompt: prompt.prompt.clone(),
             candidates: item.letters().iter().map(char::to_string).collect(),
+            shared_prefix: prompt.shared_prefix,
         };
         let (res, attempts) = cx.call(|| cx.backend.loglik(&req)).await;
         rec.attempts = attempts;

@@ -61,11 +61,10 @@ mod imp {
             None => default_model_path(),
         };
         let cfg = LlamaConfig {
-            model,
             threads: args.threads,
             ctx_size: args.ctx_size,
             batch_size: args.batch_size,
-            seed: 0,
+            ..LlamaConfig::new(model)
         };
         let t0 = Instant::now();
         let backend = EmbeddedBackend::load(&cfg)?;
@@ -95,6 +94,8 @@ mod imp {
             reqs.push(LoglikRequest {
                 prompt: Prompt::Text(text),
                 candidates,
+                // Raw llama.cpp decodes every prompt whole; so does the harness here.
+                shared_prefix: None,
             });
         }
         let prepared = reqs

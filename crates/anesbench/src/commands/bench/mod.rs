@@ -10,6 +10,7 @@ use crate::exit;
 mod convert;
 mod http;
 mod llama;
+mod solver;
 
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
@@ -18,6 +19,10 @@ pub enum BenchCommand {
     Http(http::BenchHttpArgs),
     /// Embedded backend throughput beside raw llama.cpp on the same model.
     Llama(llama::BenchLlamaArgs),
+    /// Test-time compute on the embedded instruct model: `sc:8` batched vs sequential,
+    /// 5-shot loglik with vs without the prefix cache, and (with `--llama-server`) both
+    /// against upstream `llama-server -np 8`.
+    Solver(solver::BenchSolverArgs),
     /// Corpus conversion and decontamination throughput beside a pandas reference.
     Convert(convert::BenchConvertArgs),
 }
@@ -26,6 +31,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Http(a) => http::run(a),
         BenchCommand::Llama(a) => llama::run(a),
+        BenchCommand::Solver(a) => solver::run(a),
         BenchCommand::Convert(a) => convert::run(a),
     }
 }

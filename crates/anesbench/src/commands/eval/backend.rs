@@ -78,9 +78,20 @@ pub async fn build(settings: &mut Settings) -> anyhow::Result<Arc<dyn Backend>> 
             if let Some(seed) = settings.seed {
                 cfg.seed = seed;
             }
+            cfg.prefix_cache = prefix_cache_from_env()?;
             let backend = EmbeddedBackend::load(&cfg)
                 .with_context(|| format!("cannot load the embedded model {}", spec.display()))?;
             Ok(Arc::new(backend))
         }
+    }
+}
+
+/// `ANESBENCH_PREFIX_CACHE=on` turns the embedded shared-prefix cache on (off by default
+/// until it matches the uncached path); the manifest records the setting (`backend.details.prefix_cache`).
+fn prefix_cache_from_env() -> anyhow::Result<bool> {
+    match std::env::var("ANESBENCH_PREFIX_CACHE").as_deref() {
+        Ok("on") | Ok("1") => Ok(true),
+        Err(_) | Ok("") | Ok("off") | Ok("0") => Ok(false),
+        Ok(other) => anyhow::bail!("ANESBENCH_PREFIX_CACHE={other}: expected `on` or `off`"),
     }
 }
