@@ -22,6 +22,7 @@
 pub mod fault;
 mod handlers;
 mod reply;
+pub mod reward;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
