@@ -159,8 +159,7 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
         rerun_changed_prompts,
         solver_deps,
     } = req;
-    let solver = solver::for_settings(&settings, &solver_deps)
-        .map_err(|message| RunError::NotReady(message))?;
+    let solver = solver::for_settings(&settings, &solver_deps).map_err(RunError::NotReady)?;
     let plan = plan(&dataset, &settings, &shot_pool)?;
 
     let rd = RunDir::open(&out)?;

@@ -224,7 +224,9 @@ impl std::str::FromStr for Strategy {
         let pos = |x: &str, what: &str| -> Result<u32, String> {
             match x.trim().parse::<u32>() {
                 Ok(n) if n >= 1 => Ok(n),
-                _ => Err(format!("`{s}`: {what} must be a whole number of at least 1; {hint}")),
+                _ => Err(format!(
+                    "`{s}`: {what} must be a whole number of at least 1; {hint}"
+                )),
             }
         };
         let agg_sel = |rest: &[&str]| -> Result<(StepAgg, Selection), String> {
@@ -270,9 +272,9 @@ impl std::str::FromStr for Strategy {
                     select,
                 })
             }
-            ["bon", _, other, ..] => Err(format!(
-                "`{s}`: scorer `{other}` is not available; {hint}"
-            )),
+            ["bon", _, other, ..] => {
+                Err(format!("`{s}`: scorer `{other}` is not available; {hint}"))
+            }
             ["beam", knobs, rest @ ..] => {
                 let k: Vec<&str> = knobs.split(',').collect();
                 let [w, b, tk] = k.as_slice() else {
@@ -703,8 +705,8 @@ impl Settings {
 
     /// The reward model and the strategies that read it.
     fn validate_reward(&self) -> Result<(), SettingsError> {
-        let uses_reward = matches!(self.strategy, Strategy::BestOfNReward { .. })
-            || self.strategy.is_search();
+        let uses_reward =
+            matches!(self.strategy, Strategy::BestOfNReward { .. }) || self.strategy.is_search();
         if let Some(e) = &self.reward_endpoint {
             if !uses_reward {
                 return Err(invalid(
@@ -715,7 +717,10 @@ impl Settings {
             if !(e.starts_with("http://") || e.starts_with("https://")) {
                 return Err(invalid(
                     "reward_endpoint",
-                    format!("`{}` is not an http:// or https:// URL", anesbench_backend::redact_url(e)),
+                    format!(
+                        "`{}` is not an http:// or https:// URL",
+                        anesbench_backend::redact_url(e)
+                    ),
                 ));
             }
             if self.reward_api.is_none() {
@@ -750,11 +755,16 @@ impl Settings {
         if self.strategy.is_search() && self.mode != Mode::Generate {
             return Err(invalid(
                 "mode",
-                format!("strategy `{}` generates steps: use `--mode generate`", self.strategy),
+                format!(
+                    "strategy `{}` generates steps: use `--mode generate`",
+                    self.strategy
+                ),
             ));
         }
-        if let Strategy::Beam { width, beams, .. } | Strategy::Dvts { width, n: beams, .. } =
-            self.strategy
+        if let Strategy::Beam { width, beams, .. }
+        | Strategy::Dvts {
+            width, n: beams, ..
+        } = self.strategy
         {
             if width * beams > 1 && !self.temperature.is_some_and(|t| t > 0.0) {
                 return Err(invalid(
@@ -810,7 +820,15 @@ impl Settings {
             (Mode::Generate, Strategy::BestOfNLikelihood(n)) => {
                 format!("best-of-n:{n}:likelihood")
             }
-            (Mode::Generate, Strategy::BestOfNReward { n, kind, agg, select }) => {
+            (
+                Mode::Generate,
+                Strategy::BestOfNReward {
+                    n,
+                    kind,
+                    agg,
+                    select,
+                },
+            ) => {
                 let k = match kind {
                     RewardKind::Prm => "prm",
                     RewardKind::Orm => "orm",

@@ -30,11 +30,22 @@ use common::*;
 /// picked by `seed % len`. "" is the model ending its reply.
 fn tree() -> HashMap<&'static str, Vec<&'static str>> {
     HashMap::from([
-        ("", vec!["Consider A.", "Consider B.", "Consider D at great length here.", "Consider C."]),
+        (
+            "",
+            vec![
+                "Consider A.",
+                "Consider B.",
+                "Consider D at great length here.",
+                "Consider C.",
+            ],
+        ),
         ("Consider A.", vec!["A looks right.", "A looks wrong."]),
         ("Consider B.", vec!["B looks right.", "B looks wrong."]),
         ("Consider C.", vec!["C looks right.", "C looks wrong."]),
-        ("Consider D at great length here.", vec!["D looks right.", "D looks wrong."]),
+        (
+            "Consider D at great length here.",
+            vec!["D looks right.", "D looks wrong."],
+        ),
         ("A looks right.", vec!["Answer: A."]),
         ("B looks right.", vec!["Answer: B."]),
         ("C looks right.", vec!["Answer: C."]),
@@ -96,13 +107,20 @@ impl Backend for TreePolicy {
         let seed = req.params.seed.expect("a search seeds every step") as usize;
         let max = req.params.max_tokens.expect("step tokens") as usize;
         let partial = Self::partial(req);
-        let last = partial.rsplit("\n\n").find(|s| !s.trim().is_empty()).unwrap_or("");
+        let last = partial
+            .rsplit("\n\n")
+            .find(|s| !s.trim().is_empty())
+            .unwrap_or("");
         let full = if partial.ends_with("\n\n") || partial.is_empty() {
             let opts = &self.tree[last];
             opts[seed % opts.len()].to_string()
         } else {
             // A step cut at the token limit: write the rest of it.
-            let k = self.tree.values().flatten().find(|k| k.starts_with(last) && k.len() > last.len());
+            let k = self
+                .tree
+                .values()
+                .flatten()
+                .find(|k| k.starts_with(last) && k.len() > last.len());
             k.expect("a cut step continues a known step")[last.len()..].to_string()
         };
         let words: Vec<&str> = full.split_inclusive(' ').collect();
@@ -147,7 +165,12 @@ impl Scorer for Prm {
             scores: inputs
                 .iter()
                 .map(|i| {
-                    let r: Vec<f64> = i.steps.iter().enumerate().map(|(k, s)| prm_step(k, s)).collect();
+                    let r: Vec<f64> = i
+                        .steps
+                        .iter()
+                        .enumerate()
+                        .map(|(k, s)| prm_step(k, s))
+                        .collect();
                     Scored {
                         reward: *r.last().unwrap(),
                         step_rewards: Some(r),
@@ -185,7 +208,12 @@ fn settings(strategy: Strategy, limit: usize) -> Settings {
     }
 }
 
-fn req(s: &Settings, b: Arc<dyn Backend>, scorer: Option<Arc<dyn Scorer>>, out: &std::path::Path) -> RunRequest {
+fn req(
+    s: &Settings,
+    b: Arc<dyn Backend>,
+    scorer: Option<Arc<dyn Scorer>>,
+    out: &std::path::Path,
+) -> RunRequest {
     let mut r = RunRequest::new(s.clone(), load_ds("demo"), b, out.to_path_buf());
     r.progress = ProgressMode::Quiet;
     r.retry = RetryPolicy {
@@ -221,8 +249,12 @@ async fn beam_search_finds_the_path_the_prm_rewards() {
     let dir = tempfile::tempdir().unwrap();
     let s = settings("beam:2,2,32".parse().unwrap(), 2);
     let p = TreePolicy::new();
-    let prm = Arc::new(Prm { calls: AtomicUsize::new(0) });
-    let o = execute(req(&s, p.clone(), Some(prm.clone()), dir.path())).await.unwrap();
+    let prm = Arc::new(Prm {
+        calls: AtomicUsize::new(0),
+    });
+    let o = execute(req(&s, p.clone(), Some(prm.clone()), dir.path()))
+        .await
+        .unwrap();
     assert_eq!(o.errors, 0);
     let recs = raw_lines(dir.path());
     assert_eq!(recs.len(), 4, "B = 2 candidates per item");
@@ -235,15 +267,29 @@ async fn beam_search_finds_the_path_the_prm_rewards() {
     // 3 scoring calls (one per depth; the last depth's empty closing steps need none
     // beyond the one call).
     assert_eq!(p.calls.load(Ordering::SeqCst), 24);
-    let per_item: Vec<_> = recs.iter().filter(|r| r.sample == 0).map(|r| r.compute.unwrap()).collect();
+    let per_item: Vec<_> = recs
+        .iter()
+        .filter(|r| r.sample == 0)
+        .map(|r| r.compute.unwrap())
+        .collect();
     for c in &per_item {
         assert_eq!(c.requests, 12);
         assert_eq!(c.reward_calls, 3);
         assert!(c.reward_input_tokens > 0);
     }
-    let total_tokens: u64 = recs.iter().map(|r| r.compute.unwrap().generated_tokens).sum();
-    assert_eq!(total_tokens, p.tokens.load(Ordering::SeqCst) as u64, "pruned branches counted");
-    assert!(recs.iter().filter(|r| r.sample == 1).all(|r| r.compute.unwrap().requests == 0));
+    let total_tokens: u64 = recs
+        .iter()
+        .map(|r| r.compute.unwrap().generated_tokens)
+        .sum();
+    assert_eq!(
+        total_tokens,
+        p.tokens.load(Ordering::SeqCst) as u64,
+        "pruned branches counted"
+    );
+    assert!(recs
+        .iter()
+        .filter(|r| r.sample == 1)
+        .all(|r| r.compute.unwrap().requests == 0));
     // The decision: the best-scored finished beam says B.
     let want = golds(2).iter().filter(|&&g| g == 'B').count() as u64;
     assert_eq!(o.summary.overall.correct, want);
@@ -273,8 +319,12 @@ async fn a_step_cut_at_t_tokens_is_a_valid_step_and_dvts_searches_subtrees() {
     // continued to its end, then to "Answer: D.").
     let s = settings("dvts:4,2,3".parse().unwrap(), 1);
     let p = TreePolicy::new();
-    let prm = Arc::new(Prm { calls: AtomicUsize::new(0) });
-    let o = execute(req(&s, p.clone(), Some(prm), dir.path())).await.unwrap();
+    let prm = Arc::new(Prm {
+        calls: AtomicUsize::new(0),
+    });
+    let o = execute(req(&s, p.clone(), Some(prm), dir.path()))
+        .await
+        .unwrap();
     assert_eq!(o.errors, 0);
     let recs = raw_lines(dir.path());
     assert_eq!(recs.len(), 2, "N/M = 2 candidates");
@@ -303,7 +353,12 @@ async fn beam_search_with_the_likelihood_scorer_needs_no_reward_model() {
     let r = &raw_lines(dir.path())[0];
     // Every step has mean log-probability -0.5: reward exp(-0.5) per step.
     let e = (-0.5f64).exp();
-    assert!(r.step_rewards.as_ref().unwrap().iter().all(|x| (x - e).abs() < 1e-12));
+    assert!(r
+        .step_rewards
+        .as_ref()
+        .unwrap()
+        .iter()
+        .all(|x| (x - e).abs() < 1e-12));
     assert_eq!(r.compute.unwrap().reward_calls, 0);
 }
 
@@ -312,8 +367,12 @@ async fn resume_mid_search_restarts_the_unfinished_item_and_keeps_the_finished_o
     let dir = tempfile::tempdir().unwrap();
     let s = settings("beam:2,2,32".parse().unwrap(), 3);
     let p = TreePolicy::new();
-    let prm: Arc<dyn Scorer> = Arc::new(Prm { calls: AtomicUsize::new(0) });
-    execute(req(&s, p.clone(), Some(prm.clone()), dir.path())).await.unwrap();
+    let prm: Arc<dyn Scorer> = Arc::new(Prm {
+        calls: AtomicUsize::new(0),
+    });
+    execute(req(&s, p.clone(), Some(prm.clone()), dir.path()))
+        .await
+        .unwrap();
     let per_item = p.calls.load(Ordering::SeqCst) / 3;
     let all = raw_lines(dir.path());
     let ids: Vec<String> = {
@@ -328,16 +387,32 @@ async fn resume_mid_search_restarts_the_unfinished_item_and_keeps_the_finished_o
         .filter(|r| r.id == ids[0] || (r.id == ids[1] && r.sample == 0))
         .cloned()
         .collect();
-    let lines: String = kept.iter().map(|r| serde_json::to_string(r).unwrap() + "\n").collect();
+    let lines: String = kept
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap() + "\n")
+        .collect();
     std::fs::write(dir.path().join("samples.jsonl"), lines).unwrap();
-    std::fs::write(dir.path().join("trees.jsonl"), serde_json::to_string(&trees(dir.path())[0]).unwrap() + "\n").unwrap();
+    std::fs::write(
+        dir.path().join("trees.jsonl"),
+        serde_json::to_string(&trees(dir.path())[0]).unwrap() + "\n",
+    )
+    .unwrap();
     let p2 = TreePolicy::new();
-    let o = execute(req(&s, p2.clone(), Some(prm), dir.path())).await.unwrap();
-    assert_eq!(p2.calls.load(Ordering::SeqCst), 2 * per_item, "items 1 and 2 run whole; item 0 not at all");
+    let o = execute(req(&s, p2.clone(), Some(prm), dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(
+        p2.calls.load(Ordering::SeqCst),
+        2 * per_item,
+        "items 1 and 2 run whole; item 0 not at all"
+    );
     assert_eq!(o.skipped, 2, "item 0's two candidates");
     let after = raw_lines(dir.path());
     assert_eq!(after.len(), 6, "one line per candidate after compaction");
-    assert_eq!(after.iter().filter(|r| r.id == ids[0]).collect::<Vec<_>>(), all.iter().filter(|r| r.id == ids[0]).collect::<Vec<_>>());
+    assert_eq!(
+        after.iter().filter(|r| r.id == ids[0]).collect::<Vec<_>>(),
+        all.iter().filter(|r| r.id == ids[0]).collect::<Vec<_>>()
+    );
     assert_eq!(trees(dir.path()).len(), 3);
     assert_eq!(o.summary.overall.n, 3);
 }
@@ -398,7 +473,14 @@ async fn best_of_n_with_a_prm_over_http_selects_the_max_and_rescore_weighs_votes
     let dir = tempfile::tempdir().unwrap();
     let mut s = settings("bon:4:prm".parse().unwrap(), 3);
     s.seed = Some(0);
-    let o = execute(req(&s, Arc::new(Sampler), Some(Arc::new(scorer)), dir.path())).await.unwrap();
+    let o = execute(req(
+        &s,
+        Arc::new(Sampler),
+        Some(Arc::new(scorer)),
+        dir.path(),
+    ))
+    .await
+    .unwrap();
     assert_eq!(o.errors, 0);
     let recs = raw_lines(dir.path());
     assert_eq!(recs.len(), 12);
@@ -437,4 +519,71 @@ async fn best_of_n_with_a_prm_over_http_selects_the_max_and_rescore_weighs_votes
     // scored on its own: one scoring request each, counted on its record.
     assert_eq!(server.bodies().len(), 12);
     assert!(recs.iter().all(|r| r.compute.unwrap().reward_calls == 1));
+}
+
+#[test]
+fn presets_expand_and_strategies_round_trip() {
+    use anesbench_run::settings::PRESETS;
+    for (preset, expansion) in PRESETS {
+        let a: Strategy = preset.parse().unwrap();
+        let b: Strategy = expansion.parse().unwrap();
+        assert_eq!(a, b, "{preset}");
+        assert_eq!(a.to_string(), *expansion);
+        let back: Strategy = serde_json::from_value(serde_json::to_value(a).unwrap()).unwrap();
+        assert_eq!(back, a);
+    }
+    let beam4: Strategy = "study:beam4".parse().unwrap();
+    assert_eq!(beam4.candidates(), 4);
+    assert!(beam4.is_search());
+    assert_eq!(
+        beam4.aggregation(),
+        Aggregation::Reward(StepAgg::Last, Selection::Max)
+    );
+    assert_eq!("dvts:8,4".parse::<Strategy>().unwrap().candidates(), 2);
+    assert_eq!(
+        "bon:8:orm:weighted"
+            .parse::<Strategy>()
+            .unwrap()
+            .to_string(),
+        "bon:8:orm:weighted"
+    );
+    for bad in [
+        "beam:4,4",
+        "dvts:5,2",
+        "bon:4:prm:median",
+        "beam:0,4,32",
+        "study:beam5",
+    ] {
+        assert!(bad.parse::<Strategy>().is_err(), "{bad}");
+    }
+    assert!("dvts:5,2"
+        .parse::<Strategy>()
+        .unwrap_err()
+        .contains("multiple"));
+}
+
+#[test]
+fn reward_settings_are_validated_and_the_endpoint_is_operational() {
+    let err = |s: &Settings| s.validate().unwrap_err().to_string();
+    let mut s = settings("bon:4:prm".parse().unwrap(), 1);
+    assert!(err(&s).contains("`reward_endpoint`"), "{}", err(&s));
+    s.reward_endpoint = Some("http://prm:8001".into());
+    s.reward_api = Some(RewardApi::VllmClassify);
+    assert!(err(&s).contains("`reward_api`"), "{}", err(&s));
+    s.reward_api = Some(RewardApi::VllmPooling);
+    s.validate().unwrap();
+    let mut other = s.clone();
+    other.reward_endpoint = Some("http://elsewhere:9".into());
+    assert!(s.resume_changes(&other).is_empty());
+    other.reward_model = Some("another-prm".into());
+    assert_eq!(s.resume_changes(&other)[0].0, "reward_model");
+    let mut b = settings("beam:4,4,32".parse().unwrap(), 1);
+    b.validate().unwrap();
+    b.temperature = Some(0.0);
+    assert!(err(&b).contains("`temperature`"), "{}", err(&b));
+    let mut g = settings(Strategy::Greedy, 1);
+    g.temperature = Some(0.0);
+    g.reward_endpoint = Some("http://prm:8001".into());
+    g.reward_api = Some(RewardApi::VllmPooling);
+    assert!(err(&g).contains("reads no reward model"), "{}", err(&g));
 }

@@ -41,8 +41,15 @@ impl BonReward {
 
     /// Score the records that have a response, in one call; the call's cost goes on the
     /// first of them.
-    async fn score_all(&self, cx: &CallCtx<'_>, prompt: &PreparedPrompt, recs: &mut [SampleRecord]) {
-        let idx: Vec<usize> = (0..recs.len()).filter(|&i| recs[i].error.is_none()).collect();
+    async fn score_all(
+        &self,
+        cx: &CallCtx<'_>,
+        prompt: &PreparedPrompt,
+        recs: &mut [SampleRecord],
+    ) {
+        let idx: Vec<usize> = (0..recs.len())
+            .filter(|&i| recs[i].error.is_none())
+            .collect();
         let inputs: Vec<_> = idx
             .iter()
             .map(|&i| {

@@ -125,7 +125,10 @@ pub fn for_settings(s: &Settings, deps: &SolverDeps) -> Result<Arc<dyn Solver>, 
         (Mode::Loglik, _) => Arc::new(loglik::Loglik),
         (Mode::Generate, Strategy::BestOfNReward { .. }) => {
             let scorer = deps.scorer.clone().ok_or_else(|| {
-                format!("strategy `{}` needs a reward model (`--reward-endpoint`)", s.strategy)
+                format!(
+                    "strategy `{}` needs a reward model (`--reward-endpoint`)",
+                    s.strategy
+                )
             })?;
             Arc::new(bon_reward::BonReward::new(s, scorer))
         }

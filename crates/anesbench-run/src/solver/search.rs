@@ -26,9 +26,7 @@
 
 use std::time::Instant;
 
-use anesbench_backend::{
-    BackendError, ChatMessage, GenParams, GenRequest, GenResponse, Prompt,
-};
+use anesbench_backend::{BackendError, ChatMessage, GenParams, GenRequest, GenResponse, Prompt};
 use anesbench_core::record::Compute;
 use anesbench_core::vote::StepAgg;
 use anesbench_core::{Item, SampleRecord};
@@ -239,7 +237,12 @@ impl Search {
                 b.lps.push(lp);
             }
         }
-        let (_, ex) = score_text(Some(b.prefix.trim_end()), None, &item.options, Some("length"));
+        let (_, ex) = score_text(
+            Some(b.prefix.trim_end()),
+            None,
+            &item.options,
+            Some("length"),
+        );
         let cap = self.base.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
         b.done = if empty || ex.answer.is_some() {
             Some("stop")
@@ -289,9 +292,7 @@ impl Search {
                     .iter()
                     .map(|&i| input(prompt, children[i].1.steps.clone()))
                     .collect();
-                let t0 = Instant::now();
                 let (res, _) = score(cx, scorer.as_ref(), &inputs).await;
-                let _ = t0;
                 let batch = res.map_err(|e| BackendError::Other(format!("reward model: {e}")))?;
                 if batch.scores.len() != fresh.len() {
                     return Err(BackendError::Other(format!(
@@ -506,7 +507,11 @@ impl Solver for Search {
             rec.attempts = st.attempts.max(1);
             rec.latency_ms = ms;
             rec.batch = (total > 1).then_some(total);
-            rec.compute = Some(if k == 0 { st.compute } else { Compute::default() });
+            rec.compute = Some(if k == 0 {
+                st.compute
+            } else {
+                Compute::default()
+            });
         }
         if let Some(slot) = cx.tree {
             let line = TreeLine {

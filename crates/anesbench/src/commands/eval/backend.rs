@@ -7,9 +7,9 @@ use std::time::Duration;
 use anesbench_backend::openai::{OpenAiBackend, OpenAiConfig};
 use anesbench_backend::reward::{HttpScorer, Scorer};
 use anesbench_backend::Backend;
-use anesbench_run::solver::SolverDeps;
 use anesbench_llama::{resolve_model, EmbeddedBackend, LlamaConfig};
 use anesbench_run::settings::{BackendKind, Settings};
+use anesbench_run::solver::SolverDeps;
 use anyhow::Context;
 
 fn key_from_env(flag: &str, var: &Option<String>) -> anyhow::Result<Option<String>> {
@@ -103,10 +103,10 @@ pub async fn build(
             if let Some(seed) = settings.seed {
                 cfg.seed = seed;
             }
-            let backend = Arc::new(
-                EmbeddedBackend::load(&cfg)
-                    .with_context(|| format!("cannot load the embedded model {}", spec.display()))?,
-            );
+            let backend =
+                Arc::new(EmbeddedBackend::load(&cfg).with_context(|| {
+                    format!("cannot load the embedded model {}", spec.display())
+                })?);
             // Without llama.cpp the load above has already failed.
             #[cfg(feature = "llama")]
             {
