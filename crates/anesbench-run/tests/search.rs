@@ -577,7 +577,8 @@ fn reward_settings_are_validated_and_the_endpoint_is_operational() {
     assert!(s.resume_changes(&other).is_empty());
     other.reward_model = Some("another-prm".into());
     assert_eq!(s.resume_changes(&other)[0].0, "reward_model");
-    let mut b = settings("beam:4,4,32".parse().unwrap(), 1);
+    // One beam kept, four expansions: copies of one another at temperature 0.
+    let mut b = settings("beam:4,1,32".parse().unwrap(), 1);
     b.validate().unwrap();
     b.temperature = Some(0.0);
     assert!(err(&b).contains("`temperature`"), "{}", err(&b));
