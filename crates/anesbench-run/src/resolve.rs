@@ -397,7 +397,7 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("contradicts"), "{e}");
-        assert!("bon:4:prm"
+        assert!("bon:4:oracle"
             .parse::<Strategy>()
             .unwrap_err()
             .contains("not available"));
