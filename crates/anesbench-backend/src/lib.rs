@@ -10,6 +10,8 @@
 //! - [`mock`]: `MockBackend`, deterministic answers for CLI tests without a network.
 //! - `fake` (cargo feature `fake`): `FakeServer`, an in-process OpenAI-compatible
 //!   server that injects faults (`Fault`, `FaultRule`, `Trigger`) for tests and benchmarks.
+//! - [`reward`]: the [`reward::Scorer`] trait and reward-model clients (vLLM `/pooling`,
+//!   `/classify`, `/score`; SGLang `/classify`) over the same HTTP machinery.
 //! - [`synth`]: the answer picker the mock and the fake server share, so a test can
 //!   predict every answer.
 
@@ -18,6 +20,7 @@ pub mod fake;
 pub mod mock;
 pub mod openai;
 pub mod redact;
+pub mod reward;
 pub mod synth;
 pub mod types;
 

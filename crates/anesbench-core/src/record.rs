@@ -94,6 +94,44 @@ pub struct SampleRecord {
     /// mapping back through `perm`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<char>,
+    /// Process reward of each step of the candidate (steps end at a blank line, or at the
+    /// step-token limit in a search), as the reward model gave them, so `rescore` can
+    /// recompute every aggregation (`last`, `min`, `prod`, `mean`) offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_rewards: Option<Vec<f64>>,
+    /// Hex SHA-256 of the exact text the reward model scored for this candidate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward_input_hash: Option<String>,
+    /// What this candidate cost; an item's cost is the sum over its candidates
+    /// (see [`Compute`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute: Option<Compute>,
+}
+
+/// Compute spent, summable over the candidates of an item. A search (`beam`, `dvts`)
+/// puts the whole item's cost on candidate 0 and zeros on the others.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Compute {
+    /// Tokens the policy generated, pruned branches included.
+    pub generated_tokens: u64,
+    /// Policy requests made.
+    pub requests: u64,
+    /// Reward-model requests made (0 for the likelihood scorer).
+    pub reward_calls: u64,
+    /// Tokens the reward model read, as it reported them.
+    pub reward_input_tokens: u64,
+    /// Wall time, milliseconds.
+    pub wall_ms: f64,
+}
+
+impl Compute {
+    pub fn add(&mut self, o: &Compute) {
+        self.generated_tokens += o.generated_tokens;
+        self.requests += o.requests;
+        self.reward_calls += o.reward_calls;
+        self.reward_input_tokens += o.reward_input_tokens;
+        self.wall_ms += o.wall_ms;
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +197,9 @@ impl SampleRecord {
             batch: None,
             perm: None,
             position: None,
+            step_rewards: None,
+            reward_input_hash: None,
+            compute: None,
         }
     }
 

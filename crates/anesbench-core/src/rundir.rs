@@ -24,6 +24,8 @@ use crate::record::SampleRecord;
 pub const MANIFEST: &str = "manifest.json";
 pub const SAMPLES: &str = "samples.jsonl";
 pub const SUMMARY: &str = "summary.json";
+/// Search trees of step-level strategies, one line per finished item (docs/RECORDS.md).
+pub const TREES: &str = "trees.jsonl";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {

@@ -13,6 +13,14 @@
 //! log-probability decides, whatever it answered (no answer included); samples without a
 //! log-probability cannot be chosen; equal best values that answer differently are no
 //! answer.
+//!
+//! **Reward** (`bon:N:prm`, `bon:N:orm`, `beam`, `dvts`): each candidate's score is its
+//! step rewards aggregated ([`StepAgg`]: `last`, `min`, `prod` or `mean`), or its outcome
+//! `reward` when it has no step rewards. Selection `max`: the best-scored candidate
+//! decides (its answer or no answer; equal best scores that answer differently are no
+//! answer). Selection `weighted`: the scores of the candidates with an answer are summed
+//! per letter and the highest sum wins (an equal highest sum is no answer). Candidates
+//! without a finite score take no part.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +32,81 @@ pub const RULE_TIE_LIKELIHOOD: &str = "vote_tie_likelihood";
 pub const RULE_NO_VOTES: &str = "no_votes";
 pub const RULE_BEST_LIKELIHOOD: &str = "best_likelihood";
 pub const RULE_NO_LIKELIHOOD: &str = "no_likelihood";
+pub const RULE_BEST_REWARD: &str = "best_reward";
+pub const RULE_WEIGHTED_REWARD: &str = "weighted_reward";
+pub const RULE_NO_REWARD: &str = "no_reward";
+
+/// How a candidate's per-step rewards become one score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StepAgg {
+    /// The reward of the last step (search-and-learn's default).
+    #[default]
+    Last,
+    Min,
+    Prod,
+    Mean,
+}
+
+impl StepAgg {
+    pub const ALL: [StepAgg; 4] = [StepAgg::Last, StepAgg::Min, StepAgg::Prod, StepAgg::Mean];
+    pub fn name(self) -> &'static str {
+        match self {
+            StepAgg::Last => "last",
+            StepAgg::Min => "min",
+            StepAgg::Prod => "prod",
+            StepAgg::Mean => "mean",
+        }
+    }
+    pub fn parse(s: &str) -> Option<StepAgg> {
+        StepAgg::ALL.into_iter().find(|a| a.name() == s)
+    }
+    /// `None` for no steps or a non-finite reward among them.
+    pub fn apply(self, steps: &[f64]) -> Option<f64> {
+        if steps.is_empty() || steps.iter().any(|x| !x.is_finite()) {
+            return None;
+        }
+        Some(match self {
+            StepAgg::Last => steps[steps.len() - 1],
+            StepAgg::Min => steps.iter().copied().fold(f64::INFINITY, f64::min),
+            StepAgg::Prod => steps.iter().product(),
+            StepAgg::Mean => steps.iter().sum::<f64>() / steps.len() as f64,
+        })
+    }
+}
+
+/// How scored candidates become the item's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Selection {
+    /// The best-scored candidate decides.
+    #[default]
+    Max,
+    /// Scores summed per letter; the highest sum wins.
+    Weighted,
+}
+
+impl Selection {
+    pub fn name(self) -> &'static str {
+        match self {
+            Selection::Max => "max",
+            Selection::Weighted => "weighted",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Selection> {
+        match s {
+            "max" | "best" => Some(Selection::Max),
+            "weighted" => Some(Selection::Weighted),
+            _ => None,
+        }
+    }
+}
+
+/// A candidate's reward-model score: its step rewards aggregated, else its outcome reward.
+pub fn candidate_score(r: &SampleRecord, agg: StepAgg) -> Option<f64> {
+    match r.step_rewards.as_deref() {
+        Some(steps) if !steps.is_empty() => agg.apply(steps),
+        _ => r.reward.filter(|x| x.is_finite()),
+    }
+}
 
 /// How the candidates of an item become its decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,26 +118,70 @@ pub enum Aggregation {
     /// so the plain accuracy is what an unpermuted run reports; circular accuracy
     /// (right in every order) is derived apart ([`crate::analysis`]).
     IdentityOrder,
+    /// By reward-model score ([`candidate_score`]).
+    Reward(StepAgg, Selection),
 }
 
 impl Aggregation {
     pub fn name(self) -> &'static str {
+        use Selection::*;
+        use StepAgg::*;
         match self {
             Aggregation::Majority => "majority",
             Aggregation::BestLikelihood => "best_likelihood",
             Aggregation::IdentityOrder => "identity_order",
+            Aggregation::Reward(Last, Max) => "reward_last_max",
+            Aggregation::Reward(Min, Max) => "reward_min_max",
+            Aggregation::Reward(Prod, Max) => "reward_prod_max",
+            Aggregation::Reward(Mean, Max) => "reward_mean_max",
+            Aggregation::Reward(Last, Weighted) => "reward_last_weighted",
+            Aggregation::Reward(Min, Weighted) => "reward_min_weighted",
+            Aggregation::Reward(Prod, Weighted) => "reward_prod_weighted",
+            Aggregation::Reward(Mean, Weighted) => "reward_mean_weighted",
         }
     }
 
-    /// From a manifest's `solver` label (`best-of-n:N:likelihood` -> best likelihood,
-    /// anything else -> majority).
+    /// From a manifest's `solver` label: `best-of-n:N:likelihood` -> best likelihood; a
+    /// label ending in `:AGG:SEL` (`best-of-n:8:prm:last:max`, `beam:4,4,32:min:weighted`)
+    /// -> reward; anything else -> majority.
     pub fn for_solver(label: &str) -> Aggregation {
         if label.contains("+circular") || label.contains("+shuffle") {
-            Aggregation::IdentityOrder
-        } else if label.starts_with("best-of-n") {
+            return Aggregation::IdentityOrder;
+        }
+        let parts: Vec<&str> = label.split(':').collect();
+        if let [.., a, sel] = parts.as_slice() {
+            if let (Some(a), Some(sel)) = (StepAgg::parse(a), Selection::parse(sel)) {
+                return Aggregation::Reward(a, sel);
+            }
+        }
+        if label.starts_with("best-of-n") {
             Aggregation::BestLikelihood
         } else {
             Aggregation::Majority
+        }
+    }
+
+    /// `majority`, `likelihood`, or `reward:AGG:SEL` (`reward:min:weighted`; `reward`
+    /// alone is `reward:last:max`), as `rescore --aggregate` takes it.
+    pub fn parse(s: &str) -> Result<Aggregation, String> {
+        let t = s.trim().to_ascii_lowercase();
+        let parts: Vec<&str> = t.split([':', '_']).collect();
+        let bad = || {
+            format!("unknown rule `{s}` (expected majority, likelihood, or reward:AGG:SEL with AGG last|min|prod|mean and SEL max|weighted)")
+        };
+        match parts.as_slice() {
+            ["majority"] | ["vote"] => Ok(Aggregation::Majority),
+            ["likelihood"] | ["best", "likelihood"] => Ok(Aggregation::BestLikelihood),
+            ["reward"] => Ok(Aggregation::Reward(StepAgg::Last, Selection::Max)),
+            ["reward", a] => Ok(Aggregation::Reward(
+                StepAgg::parse(a).ok_or_else(bad)?,
+                Selection::Max,
+            )),
+            ["reward", a, sel] => Ok(Aggregation::Reward(
+                StepAgg::parse(a).ok_or_else(bad)?,
+                Selection::parse(sel).ok_or_else(bad)?,
+            )),
+            _ => Err(bad()),
         }
     }
 
@@ -63,7 +190,70 @@ impl Aggregation {
             Aggregation::Majority => majority(samples),
             Aggregation::BestLikelihood => best_likelihood(samples),
             Aggregation::IdentityOrder => identity_order(samples),
+            Aggregation::Reward(agg, sel) => by_reward(samples, agg, sel),
         }
+    }
+}
+
+/// Decision by reward-model score (see the module docs).
+pub fn by_reward<'a>(
+    samples: impl IntoIterator<Item = &'a SampleRecord>,
+    agg: StepAgg,
+    sel: Selection,
+) -> Vote {
+    let mut votes: BTreeMap<char, u32> = BTreeMap::new();
+    let mut scored: Vec<(f64, Option<char>)> = Vec::new();
+    for r in samples {
+        if r.error.is_some() {
+            continue;
+        }
+        if let Some(a) = r.answer {
+            *votes.entry(a).or_default() += 1;
+        }
+        if let Some(x) = candidate_score(r, agg) {
+            scored.push((x, r.answer));
+        }
+    }
+    let (answer, rule) = match sel {
+        Selection::Max => {
+            let best = scored.iter().map(|s| s.0).fold(f64::NEG_INFINITY, f64::max);
+            let mut winners: Vec<Option<char>> = scored
+                .iter()
+                .filter(|(x, _)| best - x <= crate::loglik::TIE_EPS)
+                .map(|(_, a)| *a)
+                .collect();
+            winners.sort();
+            winners.dedup();
+            match winners.as_slice() {
+                [] => (None, RULE_NO_REWARD),
+                [a] => (*a, RULE_BEST_REWARD),
+                _ => (None, RULE_TIE),
+            }
+        }
+        Selection::Weighted => {
+            let mut sums: BTreeMap<char, f64> = BTreeMap::new();
+            for (x, a) in &scored {
+                if let Some(a) = a {
+                    *sums.entry(*a).or_default() += x;
+                }
+            }
+            let best = sums.values().copied().fold(f64::NEG_INFINITY, f64::max);
+            let at_best: Vec<char> = sums
+                .iter()
+                .filter(|(_, &v)| best - v <= crate::loglik::TIE_EPS)
+                .map(|(&l, _)| l)
+                .collect();
+            match at_best.as_slice() {
+                [] => (None, RULE_NO_REWARD),
+                [l] => (Some(*l), RULE_WEIGHTED_REWARD),
+                _ => (None, RULE_TIE),
+            }
+        }
+    };
+    Vote {
+        answer,
+        rule,
+        votes,
     }
 }
 
@@ -263,6 +453,67 @@ mod tests {
         assert_eq!(v.answer, None, "the most likely sample said nothing");
         let v = best_likelihood(&[s(Some('A'))]);
         assert_eq!((v.answer, v.rule), (None, RULE_NO_LIKELIHOOD));
+    }
+
+    fn rw(answer: Option<char>, steps: &[f64]) -> SampleRecord {
+        SampleRecord {
+            step_rewards: Some(steps.to_vec()),
+            ..s(answer)
+        }
+    }
+
+    #[test]
+    fn step_rewards_aggregate_four_ways() {
+        let x = [0.9, 0.5, 0.8];
+        assert_eq!(StepAgg::Last.apply(&x), Some(0.8));
+        assert_eq!(StepAgg::Min.apply(&x), Some(0.5));
+        assert!((StepAgg::Prod.apply(&x).unwrap() - 0.36).abs() < 1e-12);
+        assert!((StepAgg::Mean.apply(&x).unwrap() - 2.2 / 3.0).abs() < 1e-12);
+        assert_eq!(StepAgg::Last.apply(&[]), None);
+        assert_eq!(StepAgg::Min.apply(&[0.1, f64::NAN]), None);
+    }
+
+    #[test]
+    fn reward_max_picks_the_best_candidate_and_weighted_sums_per_letter() {
+        // Scores by last step: A 0.9, B 0.6, B 0.5, C 0.2.
+        let rs = [
+            rw(Some('A'), &[0.1, 0.9]),
+            rw(Some('B'), &[0.7, 0.6]),
+            rw(Some('B'), &[0.9, 0.5]),
+            rw(Some('C'), &[0.2]),
+        ];
+        let v = by_reward(&rs, StepAgg::Last, Selection::Max);
+        assert_eq!((v.answer, v.rule), (Some('A'), RULE_BEST_REWARD));
+        // Weighted, by hand: A 0.9, B 0.6 + 0.5 = 1.1, C 0.2 -> B.
+        let v = by_reward(&rs, StepAgg::Last, Selection::Weighted);
+        assert_eq!((v.answer, v.rule), (Some('B'), RULE_WEIGHTED_REWARD));
+        // By min: A 0.1, B 0.6, B 0.5, C 0.2 -> B at max.
+        let v = by_reward(&rs, StepAgg::Min, Selection::Max);
+        assert_eq!(v.answer, Some('B'));
+        // An outcome reward stands in when there are no step rewards.
+        let mut o = s(Some('D'));
+        o.reward = Some(0.95);
+        let v = by_reward(rs.iter().chain([&o]), StepAgg::Last, Selection::Max);
+        assert_eq!(v.answer, Some('D'));
+        let v = by_reward(&[s(Some('A'))], StepAgg::Last, Selection::Max);
+        assert_eq!((v.answer, v.rule), (None, RULE_NO_REWARD));
+    }
+
+    #[test]
+    fn reward_labels_and_rules_parse() {
+        assert_eq!(
+            Aggregation::for_solver("beam:4,4,32:min:weighted"),
+            Aggregation::Reward(StepAgg::Min, Selection::Weighted)
+        );
+        assert_eq!(
+            Aggregation::for_solver("best-of-n:4:likelihood"),
+            Aggregation::BestLikelihood
+        );
+        assert_eq!(
+            Aggregation::parse("reward:prod:weighted").unwrap(),
+            Aggregation::Reward(StepAgg::Prod, Selection::Weighted)
+        );
+        assert!(Aggregation::parse("reward:median").is_err());
     }
 
     #[test]

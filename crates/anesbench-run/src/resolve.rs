@@ -56,7 +56,7 @@ pub struct Overrides {
     /// A JSON object, as text.
     pub extra_body: Option<String>,
     pub samples: Option<u32>,
-    /// `greedy`, `sc:N`, `bon:N:likelihood`.
+    /// `greedy`, `sc:N`, `bon:N:likelihood|prm|orm`, `beam:W,B,T`, `dvts:N,M`, `study:*`.
     pub strategy: Option<Strategy>,
     pub concurrency: Option<usize>,
     pub timeout: Option<f64>,
@@ -66,6 +66,11 @@ pub struct Overrides {
     pub param_count: Option<f64>,
     /// `--permute circular | shuffle:K:SEED`.
     pub permute: Option<crate::settings::Permute>,
+    pub reward_endpoint: Option<String>,
+    pub reward_model: Option<String>,
+    pub reward_api: Option<crate::settings::RewardApi>,
+    pub reward_format: Option<crate::settings::RewardFormat>,
+    pub reward_api_key_env: Option<String>,
 }
 
 /// Resolved settings and what the user should be told about them.
@@ -126,6 +131,11 @@ pub fn resolve(
     set!(param_count => param_count);
     set!(permute => permute);
     set!(gguf => model_path);
+    set!(reward_endpoint => reward_endpoint);
+    set!(reward_model => reward_model);
+    set!(reward_api => reward_api);
+    set!(reward_format => reward_format);
+    set!(reward_api_key_env => reward_api_key_env);
     if let Some(v) = o.api {
         s.api_style = v;
     }
@@ -392,7 +402,7 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("contradicts"), "{e}");
-        assert!("bon:4:prm"
+        assert!("bon:4:oracle"
             .parse::<Strategy>()
             .unwrap_err()
             .contains("not available"));

@@ -146,6 +146,11 @@ impl SampleAppender {
     }
 
     pub fn append(&mut self, r: &SampleRecord) -> Result<(), RunError> {
+        self.append_json(r)
+    }
+
+    /// Any value as one complete line (`trees.jsonl` uses it too).
+    pub fn append_json<T: Serialize + ?Sized>(&mut self, r: &T) -> Result<(), RunError> {
         let mut line = serde_json::to_vec(r).map_err(|e| RunError::io(&self.path, e.into()))?;
         line.push(b'\n');
         // One write of the whole line: a kill can tear only this line, never an earlier one.

@@ -57,6 +57,8 @@ pub struct RunRequest {
     /// On resume, drop finished samples whose prompt differs from the one that would be
     /// sent now, and run them again (otherwise such a resume is refused).
     pub rerun_changed_prompts: bool,
+    /// The reward model and the prompt renderer reward strategies and searches use.
+    pub solver_deps: solver::SolverDeps,
 }
 
 /// A future that resolves when the run should stop early.
@@ -86,6 +88,7 @@ impl RunRequest {
             extra_sinks: Vec::new(),
             stop: None,
             rerun_changed_prompts: false,
+            solver_deps: solver::SolverDeps::default(),
         }
     }
 }
@@ -114,6 +117,8 @@ struct Job {
 
 enum Msg {
     Done(Box<SampleRecord>),
+    /// A search's tree, sent after the item's records.
+    Tree(serde_json::Value),
     Retry(String, RetryNotice),
 }
 
@@ -187,8 +192,9 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
         extra_sinks,
         stop,
         rerun_changed_prompts,
+        solver_deps,
     } = req;
-    let solver = solver::for_settings(&settings);
+    let solver = solver::for_settings(&settings, &solver_deps).map_err(RunError::NotReady)?;
     let plan = plan(&dataset, &settings, &shot_pool)?;
 
     let rd = RunDir::open(&out)?;
@@ -218,8 +224,14 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
         solver.as_ref(),
         &tool_version,
     );
+    if let Some(sc) = &solver_deps.scorer {
+        if let Ok(v) = serde_json::to_value(sc.describe()) {
+            manifest.backend.details.insert("reward".into(), v);
+        }
+    }
     rd.write_manifest(&manifest)?;
 
+    let trees = rd.path().join(anesbench_core::rundir::TREES);
     let mut sinks: Vec<Box<dyn Sink>> = vec![
         Box::new(JsonlSink(rd.appender()?)),
         Box::new(ProgressSink::new(progress)),
@@ -240,6 +252,7 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
         stop,
         &mut sinks,
         &warnings,
+        &trees,
     )
     .await?;
 
@@ -428,11 +441,25 @@ fn resume(
             stale.len()
         ));
     }
-    let done: HashSet<(Lang, String, u32)> = finished
+    let mut done: HashSet<(Lang, String, u32)> = finished
         .iter()
         .map(|(r, _)| r.key())
         .filter(|k| !stale.contains(k))
         .collect();
+    if solver.whole_item() {
+        // A search makes all of an item's candidates at once: an item with only some of
+        // them in (interrupted between its records) runs again from the start.
+        for it in &plan.items {
+            let have = (0..per_item)
+                .filter(|s| done.contains(&(it.lang, it.id.clone(), *s)))
+                .count();
+            if have > 0 && have < per_item as usize {
+                for s in 0..per_item {
+                    done.remove(&(it.lang, it.id.clone(), s));
+                }
+            }
+        }
+    }
     let correct_before = finished
         .iter()
         .filter(|(r, _)| r.correct && done.contains(&r.key()))
@@ -519,6 +546,10 @@ fn manifest(
         .iter()
         .map(|e| anesbench_backend::redact_url(e))
         .collect();
+    stored.reward_endpoint = stored
+        .reward_endpoint
+        .as_deref()
+        .map(anesbench_backend::redact_url);
     Manifest {
         info: RunInfo {
             run_schema: RUN_SCHEMA,
@@ -573,7 +604,9 @@ async fn run_jobs(
     stop: Option<StopSignal>,
     sinks: &mut [Box<dyn Sink>],
     warnings: &[String],
+    trees_path: &Path,
 ) -> Result<bool, RunError> {
+    let mut trees: Option<crate::rundir::SampleAppender> = None;
     let mut fan = |ev: RunEvent<'_>| -> Result<(), RunError> {
         for s in sinks.iter_mut() {
             s.event(&ev)?;
@@ -630,12 +663,14 @@ async fn run_jobs(
                     let key = format!("{}#{}", item.key(), job.samples[0]);
                     let _ = tx.try_send(Msg::Retry(key, n));
                 };
+                let slot = solver::TreeSlot::default();
                 let cx = CallCtx {
                     backend: backend.as_ref(),
                     retry: &retry,
                     what: &what,
                     on_retry: &on_retry,
                     gate: gate.as_deref(),
+                    tree: Some(&slot),
                 };
                 let a = &asks[job.item];
                 let one = &a[(job.samples[0] as usize).min(a.len() - 1)];
@@ -645,12 +680,17 @@ async fn run_jobs(
                     perm: one.perm.as_deref(),
                 };
                 let recs = run_job(&cx, solver.as_ref(), item, &job.samples, ask).await;
+                let failed = recs.iter().any(|r| r.error.is_some());
                 let mut gone = false;
                 for rec in recs {
                     if tx.send(Msg::Done(Box::new(rec))).await.is_err() {
                         gone = true;
                         break;
                     }
+                }
+                let tree = slot.lock().ok().and_then(|mut t| t.take());
+                if let (Some(t), false, false) = (tree, failed, gone) {
+                    gone = tx.send(Msg::Tree(t)).await.is_err();
                 }
                 if gone {
                     break;
@@ -686,6 +726,15 @@ async fn run_jobs(
         let res = match &msg {
             Msg::Done(r) => fan(RunEvent::Sample(r)),
             Msg::Retry(key, n) => fan(RunEvent::Retry { key, notice: n }),
+            Msg::Tree(t) => {
+                if trees.is_none() {
+                    trees = Some(crate::rundir::SampleAppender::open(trees_path)?);
+                }
+                match trees.as_mut() {
+                    Some(a) => a.append_json(t),
+                    None => Ok(()),
+                }
+            }
         };
         if let Err(e) = res {
             // A run that cannot record its samples must not go on: stop every worker now

@@ -30,6 +30,8 @@ pub const OPERATIONAL_FIELDS: &[&str] = &[
     "endpoints",
     "api_key_env",
     "n_per_request",
+    "reward_endpoint",
+    "reward_api_key_env",
 ];
 
 /// Default output limit for generation, sent whatever the API style: without one,
@@ -78,7 +80,58 @@ pub enum Strategy {
     /// `bon:N:likelihood`: N samples; the one with the highest mean token
     /// log-probability under the policy itself decides.
     BestOfNLikelihood(u32),
+    /// `bon:N:prm[:AGG[:SEL]]` / `bon:N:orm[:SEL]`: N samples scored by a reward model
+    /// (per step, or as a whole), the decision by [`Aggregation::Reward`].
+    BestOfNReward {
+        n: u32,
+        kind: RewardKind,
+        agg: StepAgg,
+        select: Selection,
+    },
+    /// `beam:W,B,T[:AGG[:SEL]]`: step-level beam search; W expansions per beam, the B
+    /// best kept, a step ends at a blank line or after T tokens.
+    Beam {
+        width: u32,
+        beams: u32,
+        step_tokens: u32,
+        agg: StepAgg,
+        select: Selection,
+    },
+    /// `dvts:N,M[,T][:AGG[:SEL]]`: N/M independent subtrees, each expanding M
+    /// continuations of its one best beam per step.
+    Dvts {
+        n: u32,
+        width: u32,
+        step_tokens: u32,
+        agg: StepAgg,
+        select: Selection,
+    },
 }
+
+/// Which reward a best-of-N strategy reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RewardKind {
+    /// Per-step rewards from a process reward model.
+    Prm,
+    /// One reward per answer from an outcome reward model.
+    Orm,
+}
+
+/// Step tokens of a DVTS step when the strategy does not say (the study's value).
+pub const DEFAULT_STEP_TOKENS: u32 = 32;
+/// Most steps a search takes before its unfinished beams end (search-and-learn's
+/// `num_iterations`).
+pub const MAX_SEARCH_STEPS: u32 = 40;
+
+/// `--strategy study:NAME` and what each stands for.
+pub const PRESETS: &[(&str, &str)] = &[
+    ("study:bon4", "bon:4:prm:last:max"),
+    ("study:bon8", "bon:8:prm:last:max"),
+    ("study:beam4", "beam:4,4,32:last:max"),
+    ("study:beam8", "beam:8,8,32:last:max"),
+];
+
+use anesbench_core::vote::{Aggregation, Selection, StepAgg};
 
 impl Strategy {
     /// Candidates per item.
@@ -86,18 +139,28 @@ impl Strategy {
         match self {
             Strategy::Greedy => 1,
             Strategy::SelfConsistency(n) | Strategy::BestOfNLikelihood(n) => n,
+            Strategy::BestOfNReward { n, .. } => n,
+            Strategy::Beam { beams, .. } => beams,
+            Strategy::Dvts { n, width, .. } => n / width.max(1),
         }
     }
     /// How the per-item decision is derived from the candidates.
-    pub fn aggregation(self) -> anesbench_core::vote::Aggregation {
+    pub fn aggregation(self) -> Aggregation {
         match self {
-            Strategy::BestOfNLikelihood(_) => anesbench_core::vote::Aggregation::BestLikelihood,
-            _ => anesbench_core::vote::Aggregation::Majority,
+            Strategy::BestOfNLikelihood(_) => Aggregation::BestLikelihood,
+            Strategy::BestOfNReward { agg, select, .. }
+            | Strategy::Beam { agg, select, .. }
+            | Strategy::Dvts { agg, select, .. } => Aggregation::Reward(agg, select),
+            _ => Aggregation::Majority,
         }
     }
     /// Whether candidates need their token log-probabilities.
     pub fn needs_logprobs(self) -> bool {
         !matches!(self, Strategy::Greedy)
+    }
+    /// A step-level search (`beam`, `dvts`): one search per item makes all its candidates.
+    pub fn is_search(self) -> bool {
+        matches!(self, Strategy::Beam { .. } | Strategy::Dvts { .. })
     }
 }
 
@@ -107,6 +170,42 @@ impl std::fmt::Display for Strategy {
             Strategy::Greedy => write!(f, "greedy"),
             Strategy::SelfConsistency(n) => write!(f, "sc:{n}"),
             Strategy::BestOfNLikelihood(n) => write!(f, "bon:{n}:likelihood"),
+            Strategy::BestOfNReward {
+                n,
+                kind: RewardKind::Prm,
+                agg,
+                select,
+            } => write!(f, "bon:{n}:prm:{}:{}", agg.name(), select.name()),
+            Strategy::BestOfNReward {
+                n,
+                kind: RewardKind::Orm,
+                select,
+                ..
+            } => write!(f, "bon:{n}:orm:{}", select.name()),
+            Strategy::Beam {
+                width,
+                beams,
+                step_tokens,
+                agg,
+                select,
+            } => write!(
+                f,
+                "beam:{width},{beams},{step_tokens}:{}:{}",
+                agg.name(),
+                select.name()
+            ),
+            Strategy::Dvts {
+                n,
+                width,
+                step_tokens,
+                agg,
+                select,
+            } => write!(
+                f,
+                "dvts:{n},{width},{step_tokens}:{}:{}",
+                agg.name(),
+                select.name()
+            ),
         }
     }
 }
@@ -114,8 +213,11 @@ impl std::fmt::Display for Strategy {
 impl std::str::FromStr for Strategy {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let hint = "expected `greedy`, `sc:N` or `bon:N:likelihood` (N >= 2)";
+        let hint = "expected `greedy`, `sc:N`, `bon:N:likelihood`, `bon:N:prm[:AGG[:SEL]]`, `bon:N:orm[:SEL]`, `beam:W,B,T[:AGG[:SEL]]`, `dvts:N,M[,T][:AGG[:SEL]]` (AGG last|min|prod|mean, SEL max|weighted) or a preset (study:bon4, study:bon8, study:beam4, study:beam8)";
         let t = s.trim().to_ascii_lowercase();
+        if let Some((_, x)) = PRESETS.iter().find(|(p, _)| *p == t) {
+            return x.parse();
+        }
         let parts: Vec<&str> = t.split(':').collect();
         let n = |x: &str| -> Result<u32, String> {
             match x.parse::<u32>() {
@@ -125,13 +227,95 @@ impl std::str::FromStr for Strategy {
                 )),
             }
         };
+        let pos = |x: &str, what: &str| -> Result<u32, String> {
+            match x.trim().parse::<u32>() {
+                Ok(n) if n >= 1 => Ok(n),
+                _ => Err(format!(
+                    "`{s}`: {what} must be a whole number of at least 1; {hint}"
+                )),
+            }
+        };
+        let agg_sel = |rest: &[&str]| -> Result<(StepAgg, Selection), String> {
+            let agg = match rest.first() {
+                Some(a) => StepAgg::parse(a)
+                    .ok_or_else(|| format!("`{s}`: `{a}` is not an aggregation; {hint}"))?,
+                None => StepAgg::Last,
+            };
+            let sel = match rest.get(1) {
+                Some(x) => Selection::parse(x)
+                    .ok_or_else(|| format!("`{s}`: `{x}` is not a selection; {hint}"))?,
+                None => Selection::Max,
+            };
+            if rest.len() > 2 {
+                return Err(format!("`{s}`: too many parts; {hint}"));
+            }
+            Ok((agg, sel))
+        };
         match parts.as_slice() {
             ["greedy"] => Ok(Strategy::Greedy),
             ["sc", k] => Ok(Strategy::SelfConsistency(n(k)?)),
             ["bon", k] | ["bon", k, "likelihood"] => Ok(Strategy::BestOfNLikelihood(n(k)?)),
-            ["bon", _, other] => Err(format!(
-                "`{s}`: scorer `{other}` is not available (reward models come later); {hint}"
-            )),
+            ["bon", k, "prm", rest @ ..] => {
+                let (agg, select) = agg_sel(rest)?;
+                Ok(Strategy::BestOfNReward {
+                    n: n(k)?,
+                    kind: RewardKind::Prm,
+                    agg,
+                    select,
+                })
+            }
+            ["bon", k, "orm", rest @ ..] => {
+                let select = match rest {
+                    [] => Selection::Max,
+                    [x] => Selection::parse(x)
+                        .ok_or_else(|| format!("`{s}`: `{x}` is not a selection; {hint}"))?,
+                    _ => return Err(format!("`{s}`: too many parts; {hint}")),
+                };
+                Ok(Strategy::BestOfNReward {
+                    n: n(k)?,
+                    kind: RewardKind::Orm,
+                    agg: StepAgg::Last,
+                    select,
+                })
+            }
+            ["bon", _, other, ..] => {
+                Err(format!("`{s}`: scorer `{other}` is not available; {hint}"))
+            }
+            ["beam", knobs, rest @ ..] => {
+                let k: Vec<&str> = knobs.split(',').collect();
+                let [w, b, tk] = k.as_slice() else {
+                    return Err(format!("`{s}`: beam takes W,B,T; {hint}"));
+                };
+                let (agg, select) = agg_sel(rest)?;
+                Ok(Strategy::Beam {
+                    width: pos(w, "W (expansions per beam)")?,
+                    beams: pos(b, "B (beams kept)")?,
+                    step_tokens: pos(tk, "T (step tokens)")?,
+                    agg,
+                    select,
+                })
+            }
+            ["dvts", knobs, rest @ ..] => {
+                let k: Vec<&str> = knobs.split(',').collect();
+                let (nn, m, tk) = match k.as_slice() {
+                    [nn, m] => (pos(nn, "N")?, pos(m, "M")?, DEFAULT_STEP_TOKENS),
+                    [nn, m, tk] => (pos(nn, "N")?, pos(m, "M")?, pos(tk, "T (step tokens)")?),
+                    _ => return Err(format!("`{s}`: dvts takes N,M or N,M,T; {hint}")),
+                };
+                if nn % m != 0 {
+                    return Err(format!(
+                        "`{s}`: N ({nn}) must be a multiple of M ({m}): N/M subtrees of width M"
+                    ));
+                }
+                let (agg, select) = agg_sel(rest)?;
+                Ok(Strategy::Dvts {
+                    n: nn,
+                    width: m,
+                    step_tokens: tk,
+                    agg,
+                    select,
+                })
+            }
             _ => Err(format!("unknown strategy `{s}`; {hint}")),
         }
     }
@@ -264,7 +448,20 @@ pub struct Settings {
     /// `--permute`: ask each item in several option orders ([`Permute`]); each order is
     /// one candidate. Always serialised (as `null` when off), so the resume check sees it.
     pub permute: Option<Permute>,
+    /// Reward-model server (`bon:N:prm|orm`; `beam`/`dvts` use the policy's likelihood
+    /// without one).
+    pub reward_endpoint: Option<String>,
+    /// Reward model name as served; discovered from `/v1/models` when absent.
+    pub reward_model: Option<String>,
+    /// Which API the reward server speaks.
+    pub reward_api: Option<RewardApi>,
+    /// How a candidate becomes the text the reward model reads.
+    pub reward_format: Option<RewardFormat>,
+    /// Name of the environment variable holding the reward server's API key.
+    pub reward_api_key_env: Option<String>,
 }
+
+pub use anesbench_backend::reward::{RewardApi, RewardFormat};
 
 impl Default for Settings {
     fn default() -> Self {
@@ -300,6 +497,11 @@ impl Default for Settings {
             out: None,
             param_count: None,
             permute: None,
+            reward_endpoint: None,
+            reward_model: None,
+            reward_api: None,
+            reward_format: None,
+            reward_api_key_env: None,
         }
     }
 }
@@ -512,6 +714,91 @@ impl Settings {
                 ));
             }
         }
+        self.validate_reward()?;
+        Ok(())
+    }
+
+    /// The reward model and the strategies that read it.
+    fn validate_reward(&self) -> Result<(), SettingsError> {
+        let uses_reward =
+            matches!(self.strategy, Strategy::BestOfNReward { .. }) || self.strategy.is_search();
+        if let Some(e) = &self.reward_endpoint {
+            if !uses_reward {
+                return Err(invalid(
+                    "reward_endpoint",
+                    format!("strategy `{}` reads no reward model", self.strategy),
+                ));
+            }
+            if !(e.starts_with("http://") || e.starts_with("https://")) {
+                return Err(invalid(
+                    "reward_endpoint",
+                    format!(
+                        "`{}` is not an http:// or https:// URL",
+                        anesbench_backend::redact_url(e)
+                    ),
+                ));
+            }
+            if self.reward_api.is_none() {
+                return Err(invalid(
+                    "reward_api",
+                    "a reward endpoint needs `--reward-api vllm-pooling|vllm-classify|vllm-score|sglang-classify`",
+                ));
+            }
+        } else if self.reward_api.is_some() || self.reward_model.is_some() {
+            return Err(invalid(
+                "reward_endpoint",
+                "`--reward-api` / `--reward-model` need `--reward-endpoint URL`",
+            ));
+        }
+        if let Strategy::BestOfNReward { kind, .. } = self.strategy {
+            if self.reward_endpoint.is_none() {
+                return Err(invalid(
+                    "reward_endpoint",
+                    format!(
+                        "strategy `{}` needs a reward model (`--reward-endpoint URL --reward-api ...`); `bon:N:likelihood` needs none",
+                        self.strategy
+                    ),
+                ));
+            }
+            if kind == RewardKind::Prm && self.reward_api != Some(RewardApi::VllmPooling) {
+                return Err(invalid(
+                    "reward_api",
+                    "`bon:N:prm` reads per-step rewards, which only `--reward-api vllm-pooling` gives; use `bon:N:orm` for one score per answer",
+                ));
+            }
+        }
+        if self.strategy.is_search() && self.mode != Mode::Generate {
+            return Err(invalid(
+                "mode",
+                format!(
+                    "strategy `{}` generates steps: use `--mode generate`",
+                    self.strategy
+                ),
+            ));
+        }
+        if let Strategy::Beam { width, beams, .. }
+        | Strategy::Dvts {
+            width, n: beams, ..
+        } = self.strategy
+        {
+            if width * beams > 1 && !self.temperature.is_some_and(|t| t > 0.0) {
+                return Err(invalid(
+                    "temperature",
+                    format!(
+                        "strategy `{}` expands several continuations per step, which are copies of one another at temperature 0; give `--temperature` above 0",
+                        self.strategy
+                    ),
+                ));
+            }
+        }
+        if let Some(var) = &self.reward_api_key_env {
+            if var.is_empty() || var.contains('=') || var.chars().any(char::is_whitespace) {
+                return Err(invalid(
+                    "reward_api_key_env",
+                    format!("`{var}` is not an environment variable name"),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -547,6 +834,24 @@ impl Settings {
             (Mode::Generate, Strategy::SelfConsistency(n)) => format!("self-consistency:{n}"),
             (Mode::Generate, Strategy::BestOfNLikelihood(n)) => {
                 format!("best-of-n:{n}:likelihood")
+            }
+            (
+                Mode::Generate,
+                Strategy::BestOfNReward {
+                    n,
+                    kind,
+                    agg,
+                    select,
+                },
+            ) => {
+                let k = match kind {
+                    RewardKind::Prm => "prm",
+                    RewardKind::Orm => "orm",
+                };
+                format!("best-of-n:{n}:{k}:{}:{}", agg.name(), select.name())
+            }
+            (Mode::Generate, st @ (Strategy::Beam { .. } | Strategy::Dvts { .. })) => {
+                st.to_string()
             }
             (Mode::Generate, Strategy::Greedy) if self.temperature == Some(0.0) => "greedy".into(),
             (Mode::Generate, Strategy::Greedy) => "sampled".into(),

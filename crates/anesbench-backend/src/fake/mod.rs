@@ -25,6 +25,7 @@ pub mod fault;
 mod handlers;
 mod reply;
 pub mod script;
+pub mod reward;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -44,6 +44,7 @@
 mod config;
 pub mod loglik;
 mod pool;
+mod raw;
 mod transport;
 mod wire;
 

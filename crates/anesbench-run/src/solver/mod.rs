@@ -7,9 +7,16 @@
 //!   per-item majority vote is derived from the records ([`anesbench_core::vote`]).
 //! - [`loglik::Loglik`]: option-letter log-probabilities; answer = the single best option
 //!   ([`anesbench_core::loglik`]).
+//! - [`bon_reward::BonReward`]: best-of-N scored by a reward model (`bon:N:prm|orm`).
+//! - [`search::Search`]: step-level beam search and DVTS (`beam:W,B,T`, `dvts:N,M`), one
+//!   search per item making all its candidates, its tree in `trees.jsonl`.
 
+pub mod bon_reward;
 pub mod generate;
 pub mod loglik;
+pub mod reward;
+pub mod search;
+pub mod tree;
 
 use std::sync::Arc;
 
@@ -30,7 +37,13 @@ pub struct CallCtx<'a> {
     /// The backend's capacity ([`Backend::capacity`]): requests wait here, outside their
     /// timeout, rather than inside the backend.
     pub gate: Option<&'a tokio::sync::Semaphore>,
+    /// Where a search leaves its item's tree (a `trees.jsonl` line), written after the
+    /// item's records; `None` where nobody collects trees.
+    pub tree: Option<&'a TreeSlot>,
 }
+
+/// A search's tree of one item, as JSON.
+pub type TreeSlot = std::sync::Mutex<Option<serde_json::Value>>;
 
 impl CallCtx<'_> {
     /// One model call with the run's retries, timeout and capacity gate; returns the
@@ -61,6 +74,13 @@ pub trait Solver: Send + Sync {
         rec: &mut SampleRecord,
     );
 
+    /// One call makes all the item's candidates together (a search): a resume runs an
+    /// item again from the start unless every candidate of it is in, and never redoes
+    /// one whose candidates all are.
+    fn whole_item(&self) -> bool {
+        false
+    }
+
     /// Most candidates of one item this solver makes in one call to `backend`
     /// ([`Solver::candidates`]); 1 (the default): the runner schedules each candidate as
     /// its own job.
@@ -88,10 +108,37 @@ pub trait Solver: Send + Sync {
     }
 }
 
-/// The solver the settings ask for.
-pub fn for_settings(s: &Settings) -> Arc<dyn Solver> {
-    match s.mode {
-        Mode::Loglik => Arc::new(loglik::Loglik),
-        Mode::Generate => Arc::new(generate::Generate::new(s)),
-    }
+/// What reward-reading solvers need besides the settings.
+#[derive(Clone, Default)]
+pub struct SolverDeps {
+    /// The reward model (`--reward-endpoint`); searches fall back to the likelihood.
+    pub scorer: Option<Arc<dyn anesbench_backend::reward::Scorer>>,
+    /// Renders a chat prompt as the embedded model reads it, for continuing answers.
+    pub render: Option<reward::Renderer>,
+}
+
+/// The solver the settings ask for. A reward strategy without a scorer is refused by
+/// [`Settings::validate`]; here it is an error too, not a silent fallback.
+pub fn for_settings(s: &Settings, deps: &SolverDeps) -> Result<Arc<dyn Solver>, String> {
+    use crate::settings::Strategy;
+    Ok(match (s.mode, s.strategy) {
+        (Mode::Loglik, _) => Arc::new(loglik::Loglik),
+        (Mode::Generate, Strategy::BestOfNReward { .. }) => {
+            let scorer = deps.scorer.clone().ok_or_else(|| {
+                format!(
+                    "strategy `{}` needs a reward model (`--reward-endpoint`)",
+                    s.strategy
+                )
+            })?;
+            Arc::new(bon_reward::BonReward::new(s, scorer))
+        }
+        (Mode::Generate, st) if st.is_search() => {
+            let rewards = match &deps.scorer {
+                Some(sc) => reward::RewardSource::Model(sc.clone()),
+                None => reward::RewardSource::Likelihood,
+            };
+            Arc::new(search::Search::new(s, rewards, deps.render.clone()))
+        }
+        (Mode::Generate, _) => Arc::new(generate::Generate::new(s)),
+    })
 }

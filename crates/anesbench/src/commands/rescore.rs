@@ -13,21 +13,17 @@ pub struct RescoreArgs {
     /// Run directory (holding manifest.json and samples.jsonl).
     #[arg(value_name = "RUN")]
     pub run: PathBuf,
-    /// Per-item decision for runs of several samples per item: `majority` (vote) or
-    /// `likelihood` (the sample with the highest mean token log-probability)
+    /// Per-item decision for runs of several samples per item: `majority` (vote),
+    /// `likelihood` (the sample with the highest mean token log-probability), or
+    /// `reward:AGG:SEL` (reward-model scores: step rewards aggregated by AGG = last, min,
+    /// prod or mean; SEL = max (best candidate) or weighted (scores summed per letter))
     /// [default: the run's own strategy].
     #[arg(long, value_name = "RULE", value_parser = parse_aggregate)]
     pub aggregate: Option<Aggregation>,
 }
 
 fn parse_aggregate(s: &str) -> Result<Aggregation, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "majority" | "vote" => Ok(Aggregation::Majority),
-        "likelihood" | "best_likelihood" => Ok(Aggregation::BestLikelihood),
-        o => Err(format!(
-            "unknown rule `{o}` (expected majority or likelihood)"
-        )),
-    }
+    Aggregation::parse(s)
 }
 
 pub fn run(args: RescoreArgs) -> anyhow::Result<ExitCode> {

@@ -85,7 +85,11 @@ pub struct EvalArgs {
     /// How an item becomes an answer: `greedy` (one sample), `sc:N` (self-consistency: N
     /// samples, majority vote; a tie goes to the tied letter whose samples have the higher
     /// mean token log-probability, else no answer), `bon:N:likelihood` (N samples, the one
-    /// with the highest mean token log-probability decides) [default: greedy].
+    /// with the highest mean token log-probability decides), `bon:N:prm[:AGG[:SEL]]` /
+    /// `bon:N:orm[:SEL]` (N samples scored by a reward model), `beam:W,B,T[:AGG[:SEL]]`
+    /// (step-level beam search: W expansions per beam, B kept, steps of at most T tokens),
+    /// `dvts:N,M[,T][:AGG[:SEL]]`, or a preset `study:bon4|bon8|beam4|beam8`; AGG =
+    /// last|min|prod|mean, SEL = max|weighted [default: greedy].
     #[arg(long, value_name = "S")]
     pub strategy: Option<Strategy>,
     /// Ask each item in several option orders, each one candidate record: `circular`
@@ -129,6 +133,23 @@ pub struct EvalArgs {
     /// resume is refused.
     #[arg(long)]
     pub rerun_changed_prompts: bool,
+    /// Reward-model server (vLLM or SGLang) for `bon:N:prm|orm`, `beam`, `dvts`; without
+    /// one, a search scores steps by the policy's own likelihood.
+    #[arg(long, value_name = "URL")]
+    pub reward_endpoint: Option<String>,
+    /// Reward model name as served (default: the first one its `/v1/models` lists).
+    #[arg(long, value_name = "NAME")]
+    pub reward_model: Option<String>,
+    /// `vllm-pooling` (PRM, per-step `[p_neg, p_pos]`), `vllm-classify`, `vllm-score`
+    /// or `sglang-classify`.
+    #[arg(long, value_name = "API")]
+    pub reward_api: Option<anesbench_run::settings::RewardApi>,
+    /// `qwen-prm` (ChatML, steps each followed by `<extra_0>`) or `plain` [default: qwen-prm].
+    #[arg(long, value_name = "FORMAT")]
+    pub reward_format: Option<anesbench_run::settings::RewardFormat>,
+    /// Environment variable holding the reward server's API key (never stored).
+    #[arg(long, value_name = "VAR")]
+    pub reward_api_key_env: Option<String>,
     /// Progress display: `auto` (bar on a terminal), `plain`, `none`.
     #[arg(long, default_value = "auto", value_name = "HOW")]
     pub progress: String,
@@ -195,6 +216,11 @@ pub fn resolve(a: &EvalArgs) -> anyhow::Result<Resolved> {
         out: a.out.clone(),
         param_count: a.param_count,
         permute: a.permute,
+        reward_endpoint: a.reward_endpoint.clone(),
+        reward_model: a.reward_model.clone(),
+        reward_api: a.reward_api,
+        reward_format: a.reward_format,
+        reward_api_key_env: a.reward_api_key_env.clone(),
     };
     Ok(anesbench_run::resolve(
         &o,

@@ -5,13 +5,55 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anesbench_backend::openai::{OpenAiBackend, OpenAiConfig};
+use anesbench_backend::reward::{HttpScorer, Scorer};
 use anesbench_backend::Backend;
 use anesbench_llama::{resolve_model, EmbeddedBackend, LlamaConfig};
 use anesbench_run::settings::{BackendKind, Mode, Settings};
+use anesbench_run::solver::SolverDeps;
 use anyhow::Context;
 
-/// Build and check the backend; fills `settings.model` when it was discovered.
-pub async fn build(settings: &mut Settings) -> anyhow::Result<Arc<dyn Backend>> {
+fn key_from_env(flag: &str, var: &Option<String>) -> anyhow::Result<Option<String>> {
+    match var {
+        Some(var) => Ok(Some(std::env::var(var).map_err(|_| {
+            anyhow::anyhow!("`--{flag} {var}`: environment variable `{var}` is not set")
+        })?)),
+        None => Ok(None),
+    }
+}
+
+/// Build and check the reward model the settings name; fills `settings.reward_model`
+/// when it was discovered.
+pub async fn build_scorer(settings: &mut Settings) -> anyhow::Result<Option<Arc<dyn Scorer>>> {
+    let (Some(url), Some(api)) = (settings.reward_endpoint.clone(), settings.reward_api) else {
+        return Ok(None);
+    };
+    let cfg = OpenAiConfig {
+        endpoints: vec![url],
+        model: settings.reward_model.clone(),
+        api_key: key_from_env("reward-api-key-env", &settings.reward_api_key_env)?,
+        request_timeout: Duration::from_secs_f64(settings.timeout_secs),
+        ..OpenAiConfig::default()
+    };
+    let scorer = HttpScorer::new(cfg, api, settings.reward_format.unwrap_or_default())?;
+    scorer
+        .client()
+        .ready()
+        .await
+        .context("reward model readiness check (GET /v1/models) failed")?;
+    if settings.reward_model.is_none() {
+        let m = scorer.client().discover_model().await?;
+        eprintln!("reward model: {m} (from /v1/models)");
+        settings.reward_model = Some(m);
+    }
+    Ok(Some(Arc::new(scorer)))
+}
+
+/// Build and check the backend; fills `settings.model` when it was discovered. `deps`
+/// gets the embedded model's prompt renderer (searches continue answers as text).
+pub async fn build(
+    settings: &mut Settings,
+    deps: &mut SolverDeps,
+) -> anyhow::Result<Arc<dyn Backend>> {
     match settings.backend {
         BackendKind::Http => {
             let api_key = match &settings.api_key_env {
@@ -79,9 +121,19 @@ pub async fn build(settings: &mut Settings) -> anyhow::Result<Arc<dyn Backend>> 
                 cfg.seed = seed;
             }
             cfg.prefix_cache = prefix_cache_from_env()?;
-            let backend = EmbeddedBackend::load(&cfg)
-                .with_context(|| format!("cannot load the embedded model {}", spec.display()))?;
-            Ok(Arc::new(backend))
+            let backend =
+                Arc::new(EmbeddedBackend::load(&cfg).with_context(|| {
+                    format!("cannot load the embedded model {}", spec.display())
+                })?);
+            // Without llama.cpp the load above has already failed.
+            #[cfg(feature = "llama")]
+            {
+                let b = backend.clone();
+                deps.render = Some(Arc::new(move |p| b.render_prompt(p)));
+            }
+            #[cfg(not(feature = "llama"))]
+            let _ = deps;
+            Ok(backend)
         }
     }
 }

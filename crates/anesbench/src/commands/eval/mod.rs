@@ -37,13 +37,16 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     let rt = runtime()?;
     let result = rt.block_on(async move {
-        let backend = backend::build(&mut settings).await?;
+        let mut deps = anesbench_run::solver::SolverDeps::default();
+        let backend = backend::build(&mut settings, &mut deps).await?;
+        deps.scorer = backend::build_scorer(&mut settings).await?;
         let out = settings.out.clone().unwrap_or_else(|| default_out(&settings));
         eprintln!("run directory: {}", out.display());
         let mut req = RunRequest::new(settings, dataset, backend, out);
         req.progress = progress;
         req.stop = Some(stop_signal());
         req.rerun_changed_prompts = args.rerun_changed_prompts;
+        req.solver_deps = deps;
         let outcome = execute(req).await?;
         print!("{}", anesbench_run::table::render(&outcome.summary));
         for w in &outcome.warnings {
