@@ -42,7 +42,7 @@ fn report_writes_every_format_and_figure() {
     let d = tempfile::tempdir().unwrap();
     make_runs(d.path());
     let o = anesbench(
-        &["report", "small", "big", "--out", "rep", "--png"],
+        &["report", "small", "big", "--out", "rep"],
         d.path(),
     );
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -53,7 +53,11 @@ fn report_writes_every_format_and_figure() {
         "report.csv",
         "report.json",
         "figures/scale.svg",
+        "figures/scale.pdf",
         "figures/scale.png",
+        "figures/scale-1col.svg",
+        "figures/scale-1col.pdf",
+        "figures/scale-1col.png",
     ] {
         assert!(d.path().join("rep").join(f).is_file(), "{f}");
     }
