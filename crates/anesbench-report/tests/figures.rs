@@ -13,7 +13,13 @@ fn sc(v: f64) -> Option<Score> {
     })
 }
 
-fn point(label: &str, model: &str, size: Option<f64>, lv: [f64; 3], tokens: [f64; 3]) -> ModelPoint {
+fn point(
+    label: &str,
+    model: &str,
+    size: Option<f64>,
+    lv: [f64; 3],
+    tokens: [f64; 3],
+) -> ModelPoint {
     ModelPoint {
         label: label.into(),
         model: model.into(),
@@ -67,18 +73,28 @@ fn scale_with_two_sizes_draws_points_and_no_line() {
         point("b", "m-7B", Some(7.0), [0.6, 0.5, 0.4], [100.0; 3]),
     ];
     let a = scale_analysis(&pts);
-    assert!(a.fits.iter().all(Option::is_none), "no line through 2 sizes");
+    assert!(
+        a.fits.iter().all(Option::is_none),
+        "no line through 2 sizes"
+    );
     assert_eq!(a.distinct_sizes, 2);
     let svg = render_svg(FigureKind::Scale, &pts).unwrap();
     assert!(has_text(&svg, "System 1 (no line)"), "{:?}", texts(&svg));
     assert!(text_containing(&svg, "per decade").is_empty());
     assert!(text_containing(&svg, "R\u{b2}").is_empty());
-    let foot = texts(&svg).into_iter().map(|t| t.2).collect::<Vec<_>>().join(" ");
+    let foot = texts(&svg)
+        .into_iter()
+        .map(|t| t.2)
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(
         foot.contains("no fitted line: 2 distinct model sizes, a fit needs at least 3"),
         "{foot}"
     );
-    assert!(!foot.contains("\u{394}:"), "no gap is drawn, so the footnote names none");
+    assert!(
+        !foot.contains("\u{394}:"),
+        "no gap is drawn, so the footnote names none"
+    );
     // Two System 1 points plus the legend's own marker, all circles of radius 4.
     assert_eq!(count(&svg, "circle", "r", "4"), 3);
 }
@@ -88,22 +104,47 @@ fn scale_counts_four_runs_of_one_model_as_one_point() {
     let mut pts: Vec<ModelPoint> = (0..4)
         .map(|i| {
             let v = 0.3 + 0.02 * i as f64;
-            point(&format!("gemma (run-{i})"), "gemma-3-270m", Some(0.27), [v, v, v], [50.0; 3])
+            point(
+                &format!("gemma (run-{i})"),
+                "gemma-3-270m",
+                Some(0.27),
+                [v, v, v],
+                [50.0; 3],
+            )
         })
         .collect();
     pts.push(point("q", "Qwen-7B", Some(7.0), [0.6, 0.5, 0.4], [80.0; 3]));
-    pts.push(point("l", "Llama-70B", Some(70.0), [0.7, 0.6, 0.5], [90.0; 3]));
+    pts.push(point(
+        "l",
+        "Llama-70B",
+        Some(70.0),
+        [0.7, 0.6, 0.5],
+        [90.0; 3],
+    ));
     let a = scale_analysis(&pts);
     assert_eq!(a.models, 3);
     assert_eq!(a.points[0].runs, 4);
-    assert!((a.points[0].levels[0].unwrap() - 0.33).abs() < 1e-12, "mean of the 4 runs");
+    assert!(
+        (a.points[0].levels[0].unwrap() - 0.33).abs() < 1e-12,
+        "mean of the 4 runs"
+    );
     assert_eq!(a.fits[0].unwrap().n, 3, "the fit counts models, not runs");
     let svg = render_svg(FigureKind::Scale, &pts).unwrap();
     // 3 System 1 points + 1 legend marker.
     assert_eq!(count(&svg, "circle", "r", "4"), 4);
-    let all = texts(&svg).into_iter().map(|t| t.2).collect::<Vec<_>>().join(" ");
-    assert!(all.contains("runs averaged: gemma-3-270m (4 runs)"), "{all}");
-    assert!(all.contains("3 models (one point per model per level)"), "{all}");
+    let all = texts(&svg)
+        .into_iter()
+        .map(|t| t.2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        all.contains("runs averaged: gemma-3-270m (4 runs)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("3 models (one point per model per level)"),
+        "{all}"
+    );
     for level in ["System 1", "System 1.x", "System 2"] {
         assert_eq!(
             text_containing(&svg, &format!("{level}: ")).len(),
@@ -111,7 +152,10 @@ fn scale_counts_four_runs_of_one_model_as_one_point() {
             "one legend entry for {level}"
         );
     }
-    assert!(has_text(&svg, "\u{394}: System 1 \u{2212} System 2 (fitted lines)"));
+    assert!(has_text(
+        &svg,
+        "\u{394}: System 1 \u{2212} System 2 (fitted lines)"
+    ));
     assert!(has_text(&svg, "Accuracy against model size, English items"));
 }
 
@@ -128,7 +172,10 @@ fn scale_from_the_published_table_has_decade_ticks_and_names_the_language() {
     for odd in ["251M", "398M", "3.2B", "316B"] {
         assert!(!has_text(&svg, odd), "no tick at {odd}");
     }
-    assert!(has_text(&svg, "Accuracy against model size, English (AnesBench)"));
+    assert!(has_text(
+        &svg,
+        "Accuracy against model size, English (AnesBench)"
+    ));
     // 48 models of known size: one System 1 circle each, plus the legend's.
     assert_eq!(count(&svg, "circle", "r", "4"), 49);
     assert_eq!(text_containing(&svg, "per decade").len(), 3);
@@ -162,15 +209,30 @@ fn lang_draws_both_intervals_from_zero_with_the_legend_below_the_data() {
 
 #[test]
 fn cot_marks_an_empty_panel_and_keeps_labels_inside_the_figure() {
-    let mut a = point("a-very-long-model-name-that-would-overrun (run-1; prompt=cot)", "a", Some(0.5), [0.5, 0.4, 0.3], [60.0, 90.0, 1.0]);
+    let mut a = point(
+        "a-very-long-model-name-that-would-overrun (run-1; prompt=cot)",
+        "a",
+        Some(0.5),
+        [0.5, 0.4, 0.3],
+        [60.0, 90.0, 1.0],
+    );
     a.mean_tokens[2] = None;
     let mut b = point("b", "b", Some(7.0), [0.6, 0.5, 0.4], [900.0, 950.0, 1.0]);
     b.mean_tokens[2] = None;
     for width in [Width::TwoColumn, Width::OneColumn] {
         let svg = render_svg_at(FigureKind::Cot, &[a.clone(), b.clone()], width).unwrap();
-        assert_eq!(text_containing(&svg, "no data").len(), 1, "System 2 has no data");
+        assert_eq!(
+            text_containing(&svg, "no data").len(),
+            1,
+            "System 2 has no data"
+        );
         let doc = roxmltree::Document::parse(&svg).unwrap();
-        let w: f64 = doc.root_element().attribute("width").unwrap().parse().unwrap();
+        let w: f64 = doc
+            .root_element()
+            .attribute("width")
+            .unwrap()
+            .parse()
+            .unwrap();
         // Rotated text (the y-axis title) runs vertically: left out.
         for n in doc
             .descendants()
@@ -187,9 +249,15 @@ fn cot_marks_an_empty_panel_and_keeps_labels_inside_the_figure() {
                 Some("end") => (x - tw, x),
                 _ => (x, x + tw),
             };
-            assert!(l >= -1.0 && r <= w + 1.0, "{t:?} spans {l:.0}..{r:.0}, figure is {w} wide");
+            assert!(
+                l >= -1.0 && r <= w + 1.0,
+                "{t:?} spans {l:.0}..{r:.0}, figure is {w} wide"
+            );
         }
-        assert!(has_text(&svg, "Accuracy against mean output length (CoT length)"));
+        assert!(has_text(
+            &svg,
+            "Accuracy against mean output length (CoT length)"
+        ));
         assert!(text_containing(&svg, "1 = a-very-long").len() == 1);
     }
 }

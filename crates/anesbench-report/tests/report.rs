@@ -74,15 +74,24 @@ fn markdown_csv_json_html_and_figures() {
             assert_eq!(&png[12..16], b"IHDR");
             let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
             assert_eq!(w, px, "{id}{suffix}.png width");
-            let phys = png.windows(4).position(|x| x == b"pHYs").expect("pHYs chunk");
+            let phys = png
+                .windows(4)
+                .position(|x| x == b"pHYs")
+                .expect("pHYs chunk");
             let ppm = u32::from_be_bytes(png[phys + 4..phys + 8].try_into().unwrap());
             assert_eq!(ppm, 11811, "300 dpi in pixels per metre");
             let pdf = std::fs::read(out.join("figures").join(format!("{id}{suffix}.pdf"))).unwrap();
             assert!(pdf.starts_with(b"%PDF-"), "{id}{suffix}.pdf");
             // Vector: text is embedded as a font, not a picture of it.
             let body = String::from_utf8_lossy(&pdf);
-            assert!(body.contains("/FontFile2") || body.contains("/Font"), "{id}{suffix}.pdf has fonts");
-            assert!(!body.contains("/Subtype /Image") && !body.contains("/Subtype/Image"), "{id}{suffix}.pdf is not a raster");
+            assert!(
+                body.contains("/FontFile2") || body.contains("/Font"),
+                "{id}{suffix}.pdf has fonts"
+            );
+            assert!(
+                !body.contains("/Subtype /Image") && !body.contains("/Subtype/Image"),
+                "{id}{suffix}.pdf is not a raster"
+            );
         }
     }
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();

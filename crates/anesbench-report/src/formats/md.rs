@@ -92,7 +92,11 @@ impl Exporter for MarkdownExporter {
                     (Some(file), _) => {
                         let _ = writeln!(o, "![{}]({file})", f.title);
                         if f.files.len() > 1 {
-                            let _ = writeln!(o, "\nFiles: {}", files_line(&f.files, |n, p| format!("[{n}]({p})")));
+                            let _ = writeln!(
+                                o,
+                                "\nFiles: {}",
+                                files_line(&f.files, |n, p| format!("[{n}]({p})"))
+                            );
                         }
                     }
                     (None, Some(why)) => {
@@ -118,7 +122,11 @@ pub(super) fn files_line(files: &[String], link: impl Fn(&str, &str) -> String) 
     let mut one = Vec::new();
     for p in files {
         let ext = p.rsplit('.').next().unwrap_or_default();
-        let name = if ext == "png" { "PNG 300 dpi".to_string() } else { ext.to_uppercase() };
+        let name = if ext == "png" {
+            "PNG 300 dpi".to_string()
+        } else {
+            ext.to_uppercase()
+        };
         if p.contains("-1col.") {
             one.push(link(&name, p));
         } else {

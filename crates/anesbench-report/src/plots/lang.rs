@@ -5,7 +5,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{shorten, text, text_width, wrap_lines, Legend, LegendGlyph, FONT_FAMILY, SERIES};
+use super::style::{
+    shorten, text, text_width, wrap_lines, Legend, LegendGlyph, FONT_FAMILY, SERIES,
+};
 use super::DrawResult;
 use crate::points::{ModelPoint, Score};
 
@@ -62,12 +64,25 @@ where
     let any_ci = rows.iter().any(|r| r.en.ci.is_some() || r.zh.ci.is_some());
     let (en_c, zh_c) = (SERIES[0], SERIES[1]);
     let mut legend = Legend::default();
-    legend.push(en_name.into(), LegendGlyph::Dot { color: en_c, filled: true });
-    legend.push(zh_name.into(), LegendGlyph::Dot { color: zh_c, filled: false });
+    legend.push(
+        en_name.into(),
+        LegendGlyph::Dot {
+            color: en_c,
+            filled: true,
+        },
+    );
+    legend.push(
+        zh_name.into(),
+        LegendGlyph::Dot {
+            color: zh_c,
+            filled: false,
+        },
+    );
     if any_ci {
         legend.push("95% Wilson interval".into(), LegendGlyph::Whisker);
     }
-    let mut notes = vec!["line: green where Chinese is at or above English, grey where below".to_string()];
+    let mut notes =
+        vec!["line: green where Chinese is at or above English, grey where below".to_string()];
     if rows.iter().any(|r| r.en.ci.is_none() && r.zh.ci.is_none()) {
         notes.push("published scores come without intervals".into());
     }
@@ -89,11 +104,7 @@ where
     let label_w = (w as f64 * 0.45) as u32;
     let max_chars = ((label_w - 16) as f64 / (13.0 * 0.5)) as usize;
     let labels: Vec<String> = rows.iter().map(|r| shorten(r.label, max_chars)).collect();
-    let longest = labels
-        .iter()
-        .map(|l| text_width(l, 13))
-        .max()
-        .unwrap_or(40);
+    let longest = labels.iter().map(|l| text_width(l, 13)).max().unwrap_or(40);
     let mut chart = ChartBuilder::on(&main)
         .caption(
             "Language transfer: English \u{2192} Chinese accuracy",
@@ -149,9 +160,11 @@ where
             .enumerate()
             .map(|(i, r)| Circle::new((r.en.value, i as f64 + OFF), 5, en_c.filled())),
     )?;
-    chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
-        Circle::new((r.zh.value, i as f64 - OFF), 5, zh_c.stroke_width(2))
-    }))?;
+    chart.draw_series(
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| Circle::new((r.zh.value, i as f64 - OFF), 5, zh_c.stroke_width(2))),
+    )?;
     legend.draw(&legend_area, 16)?;
     for (i, line) in foot.iter().enumerate() {
         foot_area.draw_text(line, &text(12), (16, 4 + 17 * i as i32))?;

@@ -70,9 +70,10 @@ impl FigureKind {
         match self {
             FigureKind::Levels => (!pts.iter().any(|p| p.levels.iter().any(Option::is_some)))
                 .then(|| "no level scores".to_string()),
-            FigureKind::Scale => scale_analysis(pts).points.is_empty().then(|| {
-                "needs a model of known size (see --sizes or --param-count)".to_string()
-            }),
+            FigureKind::Scale => scale_analysis(pts)
+                .points
+                .is_empty()
+                .then(|| "needs a model of known size (see --sizes or --param-count)".to_string()),
             FigureKind::Lang => (!pts.iter().any(|p| p.en.is_some() && p.zh.is_some()))
                 .then(|| "needs a run with both English and Chinese items".to_string()),
             FigureKind::Cot => (!pts
@@ -152,7 +153,9 @@ pub fn render_to_file(kind: FigureKind, pts: &[ModelPoint], path: &Path) -> Resu
         .map(str::to_ascii_lowercase);
     let bytes = match ext.as_deref() {
         Some("svg") => render_svg(kind, pts)?.into_bytes(),
-        Some("pdf") => export::svg_to_pdf(kind, &render_svg(kind, pts)?, Width::TwoColumn.inches())?,
+        Some("pdf") => {
+            export::svg_to_pdf(kind, &render_svg(kind, pts)?, Width::TwoColumn.inches())?
+        }
         Some("png") => export::svg_to_png(
             kind,
             &render_svg(kind, pts)?,

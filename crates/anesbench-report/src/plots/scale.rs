@@ -99,19 +99,19 @@ pub fn scale_analysis(pts: &[ModelPoint]) -> ScaleAnalysis {
         };
         let (m, counts) = &mut models[i];
         m.runs += 1;
-        for j in 0..3 {
-            if let Some(s) = p.levels[j] {
-                *m.levels[j].get_or_insert(0.0) += s.value;
-                counts[j] += 1;
+        for ((sum, n), s) in m.levels.iter_mut().zip(counts.iter_mut()).zip(&p.levels) {
+            if let Some(s) = s {
+                *sum.get_or_insert(0.0) += s.value;
+                *n += 1;
             }
         }
     }
     let points: Vec<ScaleModel> = models
         .into_iter()
         .map(|(mut m, counts)| {
-            for j in 0..3 {
-                if let Some(v) = m.levels[j].as_mut() {
-                    *v /= counts[j] as f64;
+            for (v, n) in m.levels.iter_mut().zip(counts) {
+                if let Some(v) = v.as_mut() {
+                    *v /= n as f64;
                 }
             }
             m
@@ -271,7 +271,10 @@ where
     } else {
         xr
     };
-    let ys = a.points.iter().flat_map(|m| m.levels.iter().flatten().copied());
+    let ys = a
+        .points
+        .iter()
+        .flat_map(|m| m.levels.iter().flatten().copied());
     let (ylo, yhi) = super::style::padded(ys, 0.05, 0.0, 1.0);
     let (ylo, yhi) = ((ylo * 10.0).floor() / 10.0, (yhi * 10.0).ceil() / 10.0);
 
@@ -325,7 +328,10 @@ where
     let (legend_area, foot) = rest.split_vertically(legend_h);
     let lang = levels_language(pts.iter().filter(|p| p.size_b.is_some_and(|b| b > 0.0)));
     let mut chart = ChartBuilder::on(&main)
-        .caption(format!("Accuracy against model size, {lang}"), (FONT_FAMILY, 18))
+        .caption(
+            format!("Accuracy against model size, {lang}"),
+            (FONT_FAMILY, 18),
+        )
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(60)
@@ -364,9 +370,11 @@ where
                     .iter()
                     .map(|m| TriangleMarker::new(at(m), 5, style(m))),
             )?,
-            _ => chart.draw_series(drawn.iter().map(|m| {
-                EmptyElement::at(at(m)) + Rectangle::new([(-4, -4), (4, 4)], style(m))
-            }))?,
+            _ => {
+                chart.draw_series(drawn.iter().map(|m| {
+                    EmptyElement::at(at(m)) + Rectangle::new([(-4, -4), (4, 4)], style(m))
+                }))?
+            }
         };
         if let Some(f) = a.fits[j] {
             chart.draw_series(LineSeries::new(

@@ -160,7 +160,11 @@ pub fn wrap_lines(lines: &[String], width: u32, size: u32) -> Vec<String> {
 #[derive(Debug, Clone, Copy)]
 pub enum LegendGlyph {
     /// Level marker (0 circle, 1 triangle, 2 square), with a line through it if fitted.
-    Marker { shape: usize, color: RGBColor, line: bool },
+    Marker {
+        shape: usize,
+        color: RGBColor,
+        line: bool,
+    },
     /// A filled or hollow dot.
     Dot { color: RGBColor, filled: bool },
     /// An interval bar with caps.
@@ -230,7 +234,9 @@ impl Legend {
                         match shape {
                             0 => area.draw(&Circle::new((cx, y), 4, st))?,
                             1 => area.draw(&TriangleMarker::new((cx, y), 5, st))?,
-                            _ => area.draw(&Rectangle::new([(cx - 4, y - 4), (cx + 4, y + 4)], st))?,
+                            _ => {
+                                area.draw(&Rectangle::new([(cx - 4, y - 4), (cx + 4, y + 4)], st))?
+                            }
                         }
                     }
                     LegendGlyph::Dot { color, filled } => {
@@ -245,7 +251,10 @@ impl Legend {
                         let st = BLACK.stroke_width(1);
                         area.draw(&PathElement::new(vec![(x + 2, y), (x + 22, y)], st))?;
                         area.draw(&PathElement::new(vec![(x + 2, y - 4), (x + 2, y + 4)], st))?;
-                        area.draw(&PathElement::new(vec![(x + 22, y - 4), (x + 22, y + 4)], st))?;
+                        area.draw(&PathElement::new(
+                            vec![(x + 22, y - 4), (x + 22, y + 4)],
+                            st,
+                        ))?;
                     }
                 }
                 area.draw(&Text::new(
