@@ -78,6 +78,11 @@ fn scale_with_two_sizes_draws_points_and_no_line() {
         "no line through 2 sizes"
     );
     assert_eq!(a.distinct_sizes, 2);
+    assert!(a.describe()[0].starts_with("2 model(s) drawn as points; no fitted line"));
+    assert!(
+        scale_analysis(&[]).describe().is_empty(),
+        "a figure not drawn has no notes about points"
+    );
     let svg = render_svg(FigureKind::Scale, &pts).unwrap();
     assert!(has_text(&svg, "System 1 (no line)"), "{:?}", texts(&svg));
     assert!(text_containing(&svg, "per decade").is_empty());

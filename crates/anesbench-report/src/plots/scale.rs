@@ -190,7 +190,8 @@ impl ScaleAnalysis {
                 })
             })
             .collect();
-        if let Some(why) = self.no_fit_reason() {
+        // With no model of known size nothing is drawn, and the figure says why.
+        if let Some(why) = self.no_fit_reason().filter(|_| self.models > 0) {
             out.push(format!("{} model(s) drawn as points; {why}", self.models));
         }
         if let (Some((lo, hi)), Some(g0), Some(g1)) =
