@@ -44,16 +44,40 @@ type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 pub struct BenchIndex {
     pub n: usize,
     pub items: Vec<Item>,
-    /// Distinct n-grams per item (0: shorter than `n` tokens, not checkable).
+    /// Distinct n-grams per item (1 for an item checked by exact match; 0: too short to
+    /// check at all).
     pub totals: Vec<u32>,
     map: IdMap<Vec<u32>>,
+    /// Items of fewer than `n` but at least [`MIN_EXACT_TOKENS`] tokens, by the hash of
+    /// their whole normalised token sequence: a row holding that sequence is a verbatim
+    /// copy of the question.
+    exact: IdMap<Vec<u32>>,
+    /// The token counts present in `exact`.
+    exact_lens: Vec<usize>,
 }
+
+/// Items shorter than this are not checked: a 3-token question ("What is MAC?") turns up
+/// in any medical text.
+pub const MIN_EXACT_TOKENS: usize = 5;
 
 impl BenchIndex {
     pub fn new(items: Vec<Item>, n: usize) -> Self {
         let mut map: IdMap<Vec<u32>> = IdMap::default();
         let mut totals = Vec::with_capacity(items.len());
+        let mut exact: IdMap<Vec<u32>> = IdMap::default();
+        let mut exact_lens = Vec::new();
         for (i, item) in items.iter().enumerate() {
+            let k = ngram::token_count(&item.question);
+            if k < n && k >= MIN_EXACT_TOKENS {
+                for g in ngram::ngrams(&item.question, k) {
+                    exact.entry(g).or_default().push(i as u32);
+                }
+                if !exact_lens.contains(&k) {
+                    exact_lens.push(k);
+                }
+                totals.push(1);
+                continue;
+            }
             let mut grams = ngram::ngrams(&item.question, n);
             grams.sort_unstable();
             grams.dedup();
@@ -67,6 +91,8 @@ impl BenchIndex {
             items,
             totals,
             map,
+            exact,
+            exact_lens,
         }
     }
 
@@ -79,6 +105,13 @@ impl BenchIndex {
                     hits.extend(items.iter().map(|&i| (i, g)));
                 }
             });
+            for &k in &self.exact_lens {
+                ngram::for_each_ngram(t, k, |g| {
+                    if let Some(items) = self.exact.get(&g) {
+                        hits.extend(items.iter().map(|&i| (i, g)));
+                    }
+                });
+            }
         }
         if hits.is_empty() {
             return Vec::new();
@@ -138,8 +171,10 @@ pub struct DecontamReport {
     pub n: usize,
     pub threshold: f64,
     pub items: usize,
-    /// Items with fewer than `n` tokens, which n-grams of size `n` cannot check.
+    /// Items with fewer than [`MIN_EXACT_TOKENS`] tokens: not checked.
     pub items_too_short: usize,
+    /// Items shorter than `n` tokens, checked by exact match of their normalised text.
+    pub items_exact_match: usize,
     /// Items with any n-gram in the training data, flagged or not.
     pub items_with_overlap: usize,
     pub train_files: Vec<PathBuf>,
@@ -294,6 +329,12 @@ pub fn scan(index: &BenchIndex, opts: &DecontamOptions) -> Result<DecontamReport
         threshold: opts.threshold,
         items: index.items.len(),
         items_too_short: index.totals.iter().filter(|&&t| t == 0).count(),
+        items_exact_match: index
+            .items
+            .iter()
+            .filter(|it| ngram::token_count(&it.question) < index.n)
+            .count()
+            - index.totals.iter().filter(|&&t| t == 0).count(),
         items_with_overlap: per_item.len(),
         train_files: files,
         rows_scanned,

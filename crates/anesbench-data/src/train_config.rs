@@ -105,6 +105,23 @@ fn quote(s: &str) -> String {
     }
 }
 
+/// Known keys that take a number even where the study's config leaves them out.
+const NUMBER_KEYS: &[&str] = &[
+    "learning_rate",
+    "num_train_epochs",
+    "warmup_ratio",
+    "warmup_steps",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "per_device_eval_batch_size",
+    "logging_steps",
+    "save_steps",
+    "eval_steps",
+    "val_size",
+    "lora_rank",
+    "lora_alpha",
+];
+
 /// Keys LLaMA-Factory reads that these configs commonly set; others draw a warning.
 pub const KNOWN_KEYS: &[&str] = &[
     "model_name_or_path",
@@ -244,7 +261,8 @@ impl TrainConfig {
         }
     }
 
-    /// Apply `key=value`; replaces in place or appends. Returns a warning for keys not in
+    /// Apply `key=value`; replaces in place or appends. A value of the wrong type for a
+    /// key with a numeric or boolean default (`learning_rate=abc`) is refused. Returns a warning for keys not in
     /// [`KNOWN_KEYS`] (still applied: LLaMA-Factory has many more).
     pub fn set(&mut self, assignment: &str) -> Result<Option<String>, DataError> {
         let (k, v) = assignment.split_once('=').ok_or_else(|| {
@@ -259,6 +277,26 @@ impl TrainConfig {
             )));
         }
         let value = Value::parse(v.trim());
+        let current = self
+            .get(k)
+            .or_else(|| NUMBER_KEYS.contains(&k).then_some(&Value::Float(0.0)));
+        let fits = match (current, &value) {
+            (_, Value::Null) | (None, _) | (Some(Value::Str(_) | Value::Null), _) => true,
+            (Some(Value::Bool(_)), v) => matches!(v, Value::Bool(_)),
+            (Some(Value::Int(_)), v) => matches!(v, Value::Int(_)),
+            (Some(Value::Float(_)), v) => matches!(v, Value::Int(_) | Value::Float(_)),
+        };
+        if !fits {
+            let kind = match current {
+                Some(Value::Bool(_)) => "true or false",
+                Some(Value::Int(_)) => "a whole number",
+                _ => "a number (e.g. 2e-5)",
+            };
+            return Err(DataError::Input(format!(
+                "--set `{assignment}`: {k} takes {kind}, not `{}`",
+                v.trim()
+            )));
+        }
         match self.entries.iter_mut().find(|(key, _)| key == k) {
             Some(slot) => slot.1 = value,
             None => self.entries.push((k.to_string(), value)),
@@ -314,6 +352,24 @@ mod tests {
         ] {
             assert!(sft.lines().any(|l| l == line), "missing `{line}` in\n{sft}");
         }
+    }
+
+    #[test]
+    fn set_learning_rate_abc_is_refused() {
+        let mut c = TrainConfig::study_defaults(Stage::Sft, "m", "d");
+        let e = c.set("learning_rate=abc").unwrap_err().to_string();
+        assert!(e.contains("learning_rate takes a number"), "{e}");
+        assert_eq!(
+            c.get("learning_rate"),
+            Some(&Value::Float(1e-5)),
+            "left as it was"
+        );
+        assert!(
+            c.set("lora_rank=eight").is_err(),
+            "a number key absent from the defaults"
+        );
+        assert!(c.set("learning_rate=3").is_ok(), "an integer is a number");
+        assert!(c.set("template=qwen").is_ok());
     }
 
     #[test]

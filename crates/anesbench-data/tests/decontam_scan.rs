@@ -135,3 +135,23 @@ fn items_shorter_than_n_are_counted_not_matched() {
     let r = scan(&idx, &opts(vec![f], None)).unwrap();
     assert_eq!((r.items_too_short, r.flagged.len()), (1, 0));
 }
+
+#[test]
+fn short_question_copied_verbatim_is_flagged_by_exact_match() {
+    // 7 tokens: fewer than n=13, so no 13-gram exists; the whole question is matched.
+    let q = "Which drug reverses rocuronium most rapidly?";
+    let idx = BenchIndex::new(vec![item("s", Lang::En, q)], 13);
+    assert_eq!(idx.totals, vec![1]);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("t.jsonl");
+    std::fs::write(
+        &f,
+        "{\"text\": \"Quiz: which drug REVERSES rocuronium most rapidly? Sugammadex.\"}\n{\"text\": \"Which drug reverses vecuronium?\"}\n",
+    )
+    .unwrap();
+    let r = scan(&idx, &opts(vec![f], None)).unwrap();
+    assert_eq!((r.items_too_short, r.items_exact_match), (0, 1));
+    assert_eq!(r.flagged.len(), 1);
+    assert_eq!(r.flagged[0].ratio, 1.0);
+    assert_eq!(r.flagged[0].rows_with_overlap, 1, "only the verbatim row");
+}

@@ -1,9 +1,10 @@
-//! Draw every figure for three synthetic runs and for the published table:
+//! Draw every figure (SVG, PDF, PNG at two widths) for three synthetic runs and for the
+//! published table:
 //! `cargo run -p anesbench-report --example figures -- OUT_DIR`.
 
 use anesbench_core::Lang;
 use anesbench_report::fixture::{run_info, synthetic_records};
-use anesbench_report::plots::{render_to_file, FigureKind};
+use anesbench_report::plots::{export_figure, FigureKind};
 use anesbench_report::points::ModelPoint;
 use anesbench_report::published::published;
 use anesbench_report::rundir::write_run_dir;
@@ -49,18 +50,15 @@ fn main() {
         .iter()
         .map(|e| ModelPoint::from_published(e, None))
         .collect();
+    let runs_dir = out.join("runs-figures");
+    let pub_dir = out.join("published-figures");
+    std::fs::create_dir_all(&runs_dir).unwrap();
+    std::fs::create_dir_all(&pub_dir).unwrap();
     for kind in FigureKind::ALL {
-        for ext in ["svg", "png"] {
-            render_to_file(kind, &pts, &out.join(format!("runs-{}.{ext}", kind.id()))).unwrap();
-        }
+        export_figure(kind, &pts, &runs_dir).unwrap();
     }
     for kind in [FigureKind::Scale, FigureKind::Lang] {
-        render_to_file(
-            kind,
-            &published,
-            &out.join(format!("published-{}.png", kind.id())),
-        )
-        .unwrap();
+        export_figure(kind, &published, &pub_dir).unwrap();
     }
     println!("{}", out.display());
 }

@@ -17,6 +17,11 @@ pub struct Score {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelPoint {
     pub label: String,
+    /// The model the point is of: runs of one model share it (figures draw one point
+    /// per model where a point stands for a model, as in the scale figure).
+    pub model: String,
+    /// Which language the level scores are over: `en`, `zh` or `all`.
+    pub levels_lang: String,
     pub size_b: Option<f64>,
     /// System 1, 1.x, 2 (a run: all its languages; published: English AnesBench).
     pub levels: [Option<Score>; 3],
@@ -50,12 +55,20 @@ impl ModelPoint {
             "all"
         };
         let lv = Level::ALL.map(|l| score(r.cell(lang, l.key())));
+        let (en, zh) = (score(r.cell("en", "all")), score(r.cell("zh", "all")));
+        let levels_lang = match (lang, en.is_some(), zh.is_some()) {
+            ("all", true, false) => "en",
+            ("all", false, true) => "zh",
+            (l, _, _) => l,
+        };
         ModelPoint {
             label: r.label.clone(),
+            model: r.model.clone(),
+            levels_lang: levels_lang.to_string(),
             size_b: r.param_count_b,
             levels: lv,
-            en: score(r.cell("en", "all")),
-            zh: score(r.cell("zh", "all")),
+            en,
+            zh,
             mean_tokens: Level::ALL.map(|l| r.mean_tokens(l)),
             zh_is_amcqa: false,
         }
@@ -65,6 +78,8 @@ impl ModelPoint {
         let plain = |v: f64| Some(Score { value: v, ci: None });
         ModelPoint {
             label: e.model.clone(),
+            model: e.model.clone(),
+            levels_lang: "en".into(),
             size_b: resolve_size(&e.model, None, sizes).0,
             levels: e.anesbench_levels.map(plain),
             en: plain(e.anesbench_overall),

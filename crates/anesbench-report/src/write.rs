@@ -7,7 +7,7 @@ use crate::analysis::Analysis;
 use crate::error::{ReportError, Result};
 use crate::formats::{Format, RenderedFigure};
 use crate::model::Report;
-use crate::plots::{render_png, render_svg, scale_analysis, FigureKind};
+use crate::plots::{export_figure, render_svg, scale_analysis, FigureKind};
 use crate::points::ModelPoint;
 use crate::rundir::RunDir;
 use crate::size::SizeMap;
@@ -16,20 +16,15 @@ use crate::size::SizeMap;
 pub struct ReportOptions {
     pub out_dir: PathBuf,
     pub formats: Vec<Format>,
-    /// Also write `figures/<id>.png`.
-    pub png: bool,
     /// Rank and draw incomplete runs and subsets beside full runs.
     pub include_incomplete: bool,
     /// `--pairs FILE` (or `published` for the shipped pairs of published models).
     pub pairs: Option<PathBuf>,
 }
 
-/// Draw every figure the points allow; the others come back with the reason.
-pub fn render_figures(
-    pts: &[ModelPoint],
-    dir: Option<&Path>,
-    png: bool,
-) -> Result<Vec<RenderedFigure>> {
+/// Draw every figure the points allow; the others come back with the reason. With a
+/// folder, each figure is written there as SVG, PDF and PNG at two widths.
+pub fn render_figures(pts: &[ModelPoint], dir: Option<&Path>) -> Result<Vec<RenderedFigure>> {
     let mut out = Vec::new();
     for kind in FigureKind::ALL {
         let mut f = RenderedFigure {
@@ -39,6 +34,7 @@ pub fn render_figures(
             svg: None,
             skipped: kind.unavailable(pts),
             notes: Vec::new(),
+            files: Vec::new(),
         };
         if kind == FigureKind::Scale {
             f.notes = scale_analysis(pts).describe();
@@ -46,15 +42,13 @@ pub fn render_figures(
         if f.skipped.is_none() {
             let svg = render_svg(kind, pts)?;
             if let Some(dir) = dir {
-                let name = format!("{}.svg", kind.id());
-                let p = dir.join(&name);
-                std::fs::write(&p, &svg).map_err(|e| ReportError::io(&p, e))?;
-                f.file = Some(format!("figures/{name}"));
-                if png {
-                    let name = format!("{}.png", kind.id());
-                    render_png(kind, pts, &dir.join(&name))?;
-                    f.file = Some(format!("figures/{name}"));
-                }
+                let files = export_figure(kind, pts, dir)?;
+                f.files = files
+                    .iter()
+                    .filter_map(|p| p.file_name()?.to_str())
+                    .map(|n| format!("figures/{n}"))
+                    .collect();
+                f.file = f.files.first().cloned();
             }
             f.svg = Some(svg);
         }
@@ -75,7 +69,7 @@ pub fn write_report(
     let pts: Vec<ModelPoint> = ranked.iter().map(|r| ModelPoint::from_run(r)).collect();
     let fig_dir = opts.out_dir.join("figures");
     std::fs::create_dir_all(&fig_dir).map_err(|e| ReportError::io(&fig_dir, e))?;
-    let mut figures = render_figures(&pts, Some(&fig_dir), opts.png)?;
+    let mut figures = render_figures(&pts, Some(&fig_dir))?;
     if !rest.is_empty() {
         let note = format!(
             "Not drawn (not ranked; --include-incomplete draws them): {}",
@@ -98,7 +92,7 @@ pub fn write_report(
         .chain(
             figures
                 .iter()
-                .filter_map(|f| f.file.as_ref().map(|p| opts.out_dir.join(p))),
+                .flat_map(|f| f.files.iter().map(|p| opts.out_dir.join(p))),
         )
         .collect();
     let labels: Vec<String> = report.runs.iter().map(|r| r.label.clone()).collect();
@@ -108,7 +102,7 @@ pub fn write_report(
         opts.pairs.as_deref(),
         opts.include_incomplete,
     )?;
-    draw_all(&mut analysis, Some(&fig_dir), opts.png)?;
+    draw_all(&mut analysis, Some(&fig_dir))?;
     written.extend(
         analysis
             .figures
@@ -138,10 +132,8 @@ fn write_compute_figure(report: &mut Report, dir: &Path) -> Result<Option<PathBu
         figure: crate::compute::FIGURE_ID.into(),
         message,
     })?;
-    let name = format!("{}.svg", crate::compute::FIGURE_ID);
-    let p = dir.join(&name);
-    std::fs::write(&p, &svg).map_err(|e| ReportError::io(&p, e))?;
-    c.figure = Some(format!("figures/{name}"));
+    let files = crate::plots::export::write_all_formats(crate::compute::FIGURE_ID, &svg, dir)?;
+    c.figure = Some(format!("figures/{}.svg", crate::compute::FIGURE_ID));
     c.svg = Some(svg);
-    Ok(Some(p))
+    Ok(files.into_iter().next())
 }

@@ -106,7 +106,6 @@ fn robustness_calibration_bilingual_and_pairs_in_every_format() {
     let opts = ReportOptions {
         out_dir: out.clone(),
         formats: vec![Format::Markdown, Format::Html, Format::Json],
-        png: false,
         include_incomplete: false,
         pairs: Some(pairs.clone()),
     };

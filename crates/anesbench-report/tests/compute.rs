@@ -88,7 +88,6 @@ fn report(runs: &[RunDir], out: &Path) -> (serde_json::Value, String) {
         &ReportOptions {
             out_dir: out.to_path_buf(),
             formats: vec![Format::Markdown, Format::Json, Format::Html],
-            png: false,
             include_incomplete: false,
             pairs: None,
         },

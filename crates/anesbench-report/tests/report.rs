@@ -51,7 +51,6 @@ fn markdown_csv_json_html_and_figures() {
     let opts = ReportOptions {
         out_dir: out.clone(),
         formats: Format::parse_list("md,csv,json,html").unwrap(),
-        png: true,
         include_incomplete: false,
         pairs: None,
     };
@@ -69,8 +68,32 @@ fn markdown_csv_json_html_and_figures() {
         let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{id}.svg: {e}"));
         assert_eq!(doc.root_element().tag_name().name(), "svg");
         assert!(svg.contains("<text"), "{id}.svg has text");
-        let png = std::fs::read(out.join("figures").join(format!("{id}.png"))).unwrap();
-        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{id}.png");
+        // PNG at 300 dpi: 7 in = 2100 px, 3.5 in = 1050 px wide, with pHYs saying so.
+        for (suffix, px) in [("", 2100u32), ("-1col", 1050)] {
+            let png = std::fs::read(out.join("figures").join(format!("{id}{suffix}.png"))).unwrap();
+            assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{id}{suffix}.png");
+            assert_eq!(&png[12..16], b"IHDR");
+            let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
+            assert_eq!(w, px, "{id}{suffix}.png width");
+            let phys = png
+                .windows(4)
+                .position(|x| x == b"pHYs")
+                .expect("pHYs chunk");
+            let ppm = u32::from_be_bytes(png[phys + 4..phys + 8].try_into().unwrap());
+            assert_eq!(ppm, 11811, "300 dpi in pixels per metre");
+            let pdf = std::fs::read(out.join("figures").join(format!("{id}{suffix}.pdf"))).unwrap();
+            assert!(pdf.starts_with(b"%PDF-"), "{id}{suffix}.pdf");
+            // Vector: text is embedded as a font, not a picture of it.
+            let body = String::from_utf8_lossy(&pdf);
+            assert!(
+                body.contains("/FontFile2") || body.contains("/Font"),
+                "{id}{suffix}.pdf has fonts"
+            );
+            assert!(
+                !body.contains("/Subtype /Image") && !body.contains("/Subtype/Image"),
+                "{id}{suffix}.pdf is not a raster"
+            );
+        }
     }
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_eq!(html.matches("<svg").count(), 4);

@@ -21,7 +21,6 @@ fn report_md(runs: &[RunDir], out: &Path) -> String {
     let opts = ReportOptions {
         out_dir: out.to_path_buf(),
         formats: Format::parse_list("md,csv,json").unwrap(),
-        png: false,
         include_incomplete: false,
         pairs: None,
     };

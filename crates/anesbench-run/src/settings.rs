@@ -554,7 +554,9 @@ impl Settings {
             .to_ascii_lowercase();
         let value: serde_json::Value = match ext.as_str() {
             "toml" => toml::from_str(&text).map_err(|e| parse_err(e.to_string()))?,
-            "yaml" | "yml" => serde_yaml::from_str(&text).map_err(|e| parse_err(e.to_string()))?,
+            "yaml" | "yml" => {
+                serde_yaml_ng::from_str(&text).map_err(|e| parse_err(e.to_string()))?
+            }
             _ => serde_json::from_str(&text).map_err(|e| parse_err(e.to_string()))?,
         };
         let value = match value {

@@ -252,6 +252,27 @@ async fn finished_at_is_not_set_when_samples_errored() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_that_does_nothing_keeps_finished_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = demo_settings(Mode::Loglik);
+    s.limit = Some(3);
+    let read = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.path().join("manifest.json")).unwrap()).unwrap()
+    };
+    let backend = Arc::new(Scripted::new(vec![
+        -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0,
+    ]));
+    execute(req(&s, backend.clone(), dir.path())).await.unwrap();
+    let first = read()["finished_at"].clone();
+    assert!(first.is_string(), "complete run: {first}");
+    // Past the clock's resolution, so a rewrite would show.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let o = execute(req(&s, backend, dir.path())).await.unwrap();
+    assert_eq!((o.ran, o.skipped), (0, 3));
+    assert_eq!(read()["finished_at"], first);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resume_refuses_samples_made_with_another_prompt_then_reruns_them_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let tmpl = dir.path().join("t.jinja");

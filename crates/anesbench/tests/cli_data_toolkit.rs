@@ -221,3 +221,56 @@ fn train_config_has_study_defaults_and_overrides() {
     ]);
     assert!(!o.status.success());
 }
+
+#[test]
+fn decontam_without_write_clean_says_would_be_dropped() {
+    let demo = anesbench_core::demo::items_for(Lang::En);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("train.jsonl");
+    std::fs::write(
+        &f,
+        serde_json::json!({"text": demo[5].question}).to_string() + "\n",
+    )
+    .unwrap();
+    let o = anesbench(&["decontam", "--train", p(&f), "--bench", "demo"]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "1 row would be dropped (nothing written; --write-clean DIR writes clean copies)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("rows dropped"), "{err}");
+}
+
+#[test]
+fn train_config_set_learning_rate_abc_and_malformed_set_exit_2() {
+    let base = [
+        "train-config",
+        "--stage",
+        "sft",
+        "--model",
+        "m",
+        "--dataset",
+        "d",
+        "--set",
+    ];
+    let o = anesbench(&[&base[..], &["learning_rate=abc"]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("learning_rate takes a number"), "{err}");
+    assert!(o.stdout.is_empty(), "no config written");
+    let o = anesbench(&[&base[..], &["learning_rate"]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected key=value"));
+}
+
+#[test]
+fn data_stats_demo_does_not_say_0_files() {
+    let o = anesbench(&["data", "stats", "demo"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("0 file"), "{out}");
+    assert!(out.contains("built-in set, no file"), "{out}");
+}

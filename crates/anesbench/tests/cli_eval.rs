@@ -393,3 +393,80 @@ async fn with_no_endpoint_eval_uses_the_embedded_default_model() {
         "{err}"
     );
 }
+
+fn eval_sync(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(BIN)
+        .arg("eval")
+        .args(args)
+        .args(["--endpoint", "http://127.0.0.1:9", "--model", "m"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn empty_level_or_lang_selection_and_limit_0_exit_2_without_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dir.path().join("anesbench_en.json");
+    let items: Vec<serde_json::Value> = (0..4)
+        .map(|i| {
+            serde_json::json!({"id": format!("q{i}"), "question": format!("Question {i}?"),
+                "A": "a", "B": "b", "choice_num": 2, "target": "A", "category": 1})
+        })
+        .collect();
+    std::fs::write(&ds, serde_json::to_vec(&items).unwrap()).unwrap();
+    let out = dir.path().join("run");
+    let d = ds.to_str().unwrap();
+    let o = out.to_str().unwrap();
+    let r = eval_sync(&["--dataset", d, "--level", "3", "--out", o]);
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("--level 3 selects no items"), "{err}");
+    assert!(err.contains("4 items"), "{err}");
+    assert!(!out.exists(), "no empty run is written");
+    let r = eval_sync(&["--dataset", d, "--lang", "zh", "--out", o]);
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    assert!(!out.exists());
+    let r = eval_sync(&["--dataset", d, "--limit", "0", "--out", o]);
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--limit 0 selects no items"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_out_the_resume_hint_names_the_run_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = write_synthetic(dir.path(), 3);
+    let server = FakeServer::start(FakeConfig {
+        faults: vec![FaultRule::new(Trigger::Always, Fault::Http500)],
+        ..FakeConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut c = Command::new(BIN);
+    c.current_dir(dir.path())
+        .args(["eval", "--dataset"])
+        .arg(&ds)
+        .args(["--endpoint", &server.url(), "--model", "fake-model"])
+        .args([
+            "--timeout",
+            "5",
+            "--progress",
+            "plain",
+            "--max-retries",
+            "0",
+        ]);
+    let o = done(c).await;
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let run_dir = err
+        .lines()
+        .find_map(|l| l.strip_prefix("run directory: "))
+        .expect("run directory printed")
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "run the same command with --out {run_dir} to retry"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("run the same command again"), "{err}");
+}

@@ -205,3 +205,40 @@ fn a_reply_cut_at_the_token_limit_is_read_for_statements_only() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("finish_reason"));
 }
+
+#[test]
+fn extract_with_gold_prints_accuracy_no_answer_and_rule_counts() {
+    let input = concat!(
+        r#"{"options": {"A": "a", "B": "b"}, "response": "The answer is A.", "gold": "A"}"#,
+        "\n",
+        r#"{"options": {"A": "a", "B": "b"}, "response": "The answer is A.", "gold": "b"}"#,
+        "\n",
+        r#"{"options": {"A": "a", "B": "b"}, "response": "I cannot tell.", "gold": "B"}"#,
+        "\n",
+        r#"{"options": {"A": "a", "B": "b"}, "response": "The answer is B."}"#,
+        "\n",
+    );
+    let out = anesbench(&["extract"], input);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("scored 3 lines with a `gold` field: accuracy 33.3% (1/3), 1 no answer"),
+        "{err}"
+    );
+    let rules = err
+        .lines()
+        .find(|l| l.starts_with("rules: "))
+        .expect("rule counts");
+    let total: u64 = rules["rules: ".len()..]
+        .split(", ")
+        .map(|r| r.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 4, "{rules}");
+
+    let bad = anesbench(
+        &["extract"],
+        r#"{"options": {"A": "a", "B": "b"}, "response": "A", "gold": "E"}"#,
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("line 1: field `gold`"));
+}

@@ -41,10 +41,7 @@ fn make_runs(root: &Path) {
 fn report_writes_every_format_and_figure() {
     let d = tempfile::tempdir().unwrap();
     make_runs(d.path());
-    let o = anesbench(
-        &["report", "small", "big", "--out", "rep", "--png"],
-        d.path(),
-    );
+    let o = anesbench(&["report", "small", "big", "--out", "rep"], d.path());
     assert!(o.status.success(), "{}", text(&o.stderr));
     let listed = text(&o.stdout);
     for f in [
@@ -53,7 +50,11 @@ fn report_writes_every_format_and_figure() {
         "report.csv",
         "report.json",
         "figures/scale.svg",
+        "figures/scale.pdf",
         "figures/scale.png",
+        "figures/scale-1col.svg",
+        "figures/scale-1col.pdf",
+        "figures/scale-1col.png",
     ] {
         assert!(d.path().join("rep").join(f).is_file(), "{f}");
     }
@@ -90,7 +91,15 @@ fn leaderboard_ranks_runs_beside_published_and_draws_the_scale_figure() {
         "{table}"
     );
     let svg = std::fs::read_to_string(d.path().join("scale.svg")).unwrap();
-    assert!(svg.contains("<svg") && svg.contains("48 models fitted"));
+    assert!(svg.contains("<svg") && svg.contains("48 models (one point per model per level)"));
+    let o = anesbench(
+        &["leaderboard", "--published", "--figure", "scale.pdf"],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(std::fs::read(d.path().join("scale.pdf"))
+        .unwrap()
+        .starts_with(b"%PDF-"));
     let err = text(&o.stderr);
     assert!(
         err.contains("System 2: acc =") && err.contains("3 model(s) of unknown size left out"),

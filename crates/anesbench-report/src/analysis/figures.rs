@@ -54,7 +54,6 @@ fn render(
     id: &str,
     fig: &Fig<'_>,
     dir: Option<&Path>,
-    png: bool,
 ) -> Result<(String, Option<String>)> {
     ensure_font();
     let mut svg = String::new();
@@ -64,29 +63,20 @@ fn render(
     }
     let mut file = None;
     if let Some(dir) = dir {
-        let name = format!("{id}.svg");
-        let p = dir.join(&name);
-        std::fs::write(&p, &svg).map_err(|e| ReportError::io(&p, e))?;
-        file = Some(format!("figures/{name}"));
-        if png {
-            let name = format!("{id}.png");
-            let p = dir.join(&name);
-            let root = BitMapBackend::new(&p, fig.size()).into_drawing_area();
-            fig.draw(&root)
-                .map_err(|e| plot_err(id, format!("{}: {e}", p.display())))?;
-            file = Some(format!("figures/{name}"));
-        }
+        // SVG, vector PDF and 300-dpi PNG, like every other figure of the report.
+        crate::plots::export::write_all_formats(id, &svg, dir)?;
+        file = Some(format!("figures/{id}.svg"));
     }
     Ok((svg, file))
 }
 
 /// Draw every figure the analysis allows into `dir` (`figures/`) and keep them.
-pub fn draw_all(a: &mut Analysis, dir: Option<&Path>, png: bool) -> Result<()> {
+pub fn draw_all(a: &mut Analysis, dir: Option<&Path>) -> Result<()> {
     let mut out = Vec::new();
     for (i, r) in a.runs.iter().enumerate() {
         if r.robustness.is_some() {
             let id = format!("position-bias-{i}");
-            let (svg, file) = render(&id, &Fig::PositionBias(r), dir, png)?;
+            let (svg, file) = render(&id, &Fig::PositionBias(r), dir)?;
             out.push(AnalysisFigure {
                 id,
                 title: format!("Position bias: {}", r.label),
@@ -97,7 +87,7 @@ pub fn draw_all(a: &mut Analysis, dir: Option<&Path>, png: bool) -> Result<()> {
         }
         if !r.calibration.is_empty() {
             let id = format!("reliability-{i}");
-            let (svg, file) = render(&id, &Fig::Reliability(r), dir, png)?;
+            let (svg, file) = render(&id, &Fig::Reliability(r), dir)?;
             out.push(AnalysisFigure {
                 id,
                 title: format!("Reliability diagram: {}", r.label),
@@ -108,7 +98,7 @@ pub fn draw_all(a: &mut Analysis, dir: Option<&Path>, png: bool) -> Result<()> {
         }
     }
     if let Some(p) = &a.pairs {
-        let (svg, file) = render("pairs", &Fig::Pairs(p), dir, png)?;
+        let (svg, file) = render("pairs", &Fig::Pairs(p), dir)?;
         out.push(AnalysisFigure {
             id: "pairs".into(),
             title: "Base vs derived, per level".into(),

@@ -134,6 +134,17 @@ impl Exporter for HtmlExporter {
             for n in &f.notes {
                 let _ = write!(o, "<br>{}", escape(n));
             }
+            if !f.files.is_empty() {
+                let _ = write!(
+                    o,
+                    "<br>{}",
+                    super::md::files_line(&f.files, |n, p| format!(
+                        "<a href=\"{}\">{}</a>",
+                        escape(p),
+                        escape(n)
+                    ))
+                );
+            }
             o.push_str("</figcaption></figure>\n");
         }
         if let Some(c) = &report.compute {

@@ -94,6 +94,13 @@ impl Exporter for MarkdownExporter {
                 match (&f.file, &f.skipped) {
                     (Some(file), _) => {
                         let _ = writeln!(o, "![{}]({file})", f.title);
+                        if f.files.len() > 1 {
+                            let _ = writeln!(
+                                o,
+                                "\nFiles: {}",
+                                files_line(&f.files, |n, p| format!("[{n}]({p})"))
+                            );
+                        }
                     }
                     (None, Some(why)) => {
                         let _ = writeln!(o, "_Not drawn: {why}._");
@@ -113,4 +120,28 @@ impl Exporter for MarkdownExporter {
         }
         Ok(o)
     }
+}
+
+/// `two-column: svg, pdf, png; one-column: ...` links to every file of a figure.
+pub(super) fn files_line(files: &[String], link: impl Fn(&str, &str) -> String) -> String {
+    let mut two = Vec::new();
+    let mut one = Vec::new();
+    for p in files {
+        let ext = p.rsplit('.').next().unwrap_or_default();
+        let name = if ext == "png" {
+            "PNG 300 dpi".to_string()
+        } else {
+            ext.to_uppercase()
+        };
+        if p.contains("-1col.") {
+            one.push(link(&name, p));
+        } else {
+            two.push(link(&name, p));
+        }
+    }
+    format!(
+        "two-column (7 in): {}; one-column (3.5 in): {}",
+        two.join(", "),
+        one.join(", ")
+    )
 }

@@ -28,6 +28,9 @@ pub struct RenderedFigure {
     pub title: String,
     /// Path relative to the report (`figures/levels.svg`), when written.
     pub file: Option<String>,
+    /// Every file of the figure, relative to the report: SVG, PDF and PNG at the two-
+    /// and the one-column width.
+    pub files: Vec<String>,
     #[serde(skip)]
     pub svg: Option<String>,
     pub skipped: Option<String>,

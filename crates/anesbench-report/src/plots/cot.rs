@@ -1,12 +1,15 @@
 //! Figure (d): accuracy against log mean output length, one panel per level, colour for
-//! model size (dark = small, light = large; grey = unknown).
+//! model size (dark = small, light = large; grey = unknown). A level without data is
+//! drawn as a panel marked "no data".
 
 use anesbench_core::Level;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::style::{padded, params_label, percent, text, text_at, tokens_label, FONT_FAMILY};
+use super::style::{
+    padded, params_label, percent, text, text_at, tokens_label, wrap_lines, FONT_FAMILY,
+};
 use super::DrawResult;
 use crate::points::ModelPoint;
 
@@ -56,29 +59,49 @@ where
             .map(|t| t.log10())
     });
     let (xlo, xhi) = padded(xs, 0.15, -1.0, 7.0);
-    // Room on the right for the point labels.
-    let xhi = if pts.len() <= 12 {
-        xhi + 0.45 * (xhi - xlo)
-    } else {
-        xhi
-    };
     let ys = pts
         .iter()
         .flat_map(|p| p.levels.iter().flatten().map(|s| s.value));
     let (ylo, yhi) = padded(ys, 0.08, 0.0, 1.0);
-    let h = root.dim_in_pixel().1;
-    let (titled, foot) = root.split_vertically(h - 24);
+    // Points are numbered and the numbers named in the key below: a model name next to
+    // its point would run over the panel's edge.
+    let label_points = pts.len() <= 12;
+    let mut notes = Vec::new();
+    if label_points {
+        notes.push(
+            pts.iter()
+                .enumerate()
+                .map(|(i, p)| format!("{} = {}", i + 1, p.label))
+                .collect::<Vec<_>>()
+                .join(";  "),
+        );
+    }
+    notes.push(if sizes.is_empty() {
+        "colour: model size unknown".to_string()
+    } else {
+        format!(
+            "colour: model size, dark purple = {} ... yellow = {}; grey = unknown",
+            params_label(&smin),
+            params_label(&smax)
+        )
+    });
+    let (w, h) = root.dim_in_pixel();
+    let foot_text = wrap_lines(&notes, w, 12);
+    let foot_h = 8 + 17 * foot_text.len() as u32;
+    let (titled, foot) = root.split_vertically(h - foot_h);
     let body = titled.titled(
         "Accuracy against mean output length (CoT length)",
         (FONT_FAMILY, 18),
     )?;
-    let label_points = pts.len() <= 12;
-    for (j, panel) in body.split_evenly((1, 3)).iter().enumerate() {
+    // Three panels side by side, or stacked where the figure is narrow (one column).
+    let grid = if w < 700 { (3, 1) } else { (1, 3) };
+    for (j, panel) in body.split_evenly(grid).iter().enumerate() {
+        let first = j == 0 || grid.1 == 1;
         let mut chart = ChartBuilder::on(panel)
             .caption(Level::ALL[j].name(), (FONT_FAMILY, 15))
             .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(if j == 0 { 56 } else { 40 })
+            .x_label_area_size(44)
+            .y_label_area_size(if first { 60 } else { 44 })
             .build_cartesian_2d(xlo..xhi, ylo..yhi)?;
         chart
             .configure_mesh()
@@ -89,46 +112,47 @@ where
             .x_label_formatter(&tokens_label)
             .y_label_formatter(&percent)
             .x_desc("Mean output tokens (log scale)")
-            .y_desc(if j == 0 { "Accuracy" } else { "" })
-            .label_style(text(12))
-            .axis_desc_style(text(13))
+            .y_desc(if first { "Accuracy" } else { "" })
+            .label_style(text(13))
+            .axis_desc_style(text(14))
             .draw()?;
-        let here: Vec<(f64, f64, &ModelPoint)> = pts
+        let here: Vec<(f64, f64, usize, &ModelPoint)> = pts
             .iter()
-            .filter_map(|p| {
+            .enumerate()
+            .filter_map(|(i, p)| {
                 let t = p.mean_tokens[j].filter(|t| *t > 0.0)?;
-                Some((t.log10(), p.levels[j]?.value, p))
+                Some((t.log10(), p.levels[j]?.value, i, p))
             })
             .collect();
+        if here.is_empty() {
+            chart.draw_series([Text::new(
+                "no data".to_string(),
+                ((xlo + xhi) / 2.0, (ylo + yhi) / 2.0),
+                text_at(15, HPos::Center, VPos::Center).color(&RGBColor(120, 120, 120)),
+            )])?;
+            continue;
+        }
         chart.draw_series(
             here.iter()
-                .map(|(x, y, p)| Circle::new((*x, *y), 6, colour(p).filled())),
+                .map(|(x, y, _, p)| Circle::new((*x, *y), 6, colour(p).filled())),
         )?;
         chart.draw_series(
             here.iter()
-                .map(|(x, y, _)| Circle::new((*x, *y), 6, BLACK.mix(0.5).stroke_width(1))),
+                .map(|(x, y, _, _)| Circle::new((*x, *y), 6, BLACK.mix(0.5).stroke_width(1))),
         )?;
         if label_points {
-            // Offset in pixels: SVG collapses leading spaces, so padding text would not work.
-            chart.draw_series(here.iter().map(|(x, y, p)| {
+            chart.draw_series(here.iter().map(|(x, y, i, _)| {
                 EmptyElement::at((*x, *y))
                     + Text::new(
-                        p.label.clone(),
-                        (9, 0),
-                        text_at(11, HPos::Left, VPos::Center),
+                        (i + 1).to_string(),
+                        (8, -8),
+                        text_at(12, HPos::Left, VPos::Center),
                     )
             }))?;
         }
     }
-    let note = if sizes.is_empty() {
-        "colour: model size unknown".to_string()
-    } else {
-        format!(
-            "colour: model size, dark purple = {} ... yellow = {}; grey = unknown",
-            params_label(&smin),
-            params_label(&smax)
-        )
-    };
-    foot.draw_text(&note, &text(12), (16, 4))?;
+    for (i, line) in foot_text.iter().enumerate() {
+        foot.draw_text(line, &text(12), (16, 4 + 17 * i as i32))?;
+    }
     Ok(())
 }

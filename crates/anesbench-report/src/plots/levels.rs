@@ -1,9 +1,12 @@
-//! Figure (a): accuracy per cognitive level, one dot-and-whisker series per model.
+//! Figure (a): accuracy per cognitive level, one dot-and-whisker series per model; a
+//! level no model has data for is marked "no data".
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{percent, series, text, FONT_FAMILY};
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::style::{percent, series, text, text_at, Legend, LegendGlyph, FONT_FAMILY};
 use super::DrawResult;
 use crate::points::ModelPoint;
 use anesbench_core::Level;
@@ -16,13 +19,26 @@ where
         .iter()
         .filter(|p| p.levels.iter().any(Option::is_some))
         .collect();
-    let mut chart = ChartBuilder::on(root)
+    let mut legend = Legend::default();
+    for (i, p) in pts.iter().enumerate() {
+        legend.push(
+            p.label.clone(),
+            LegendGlyph::Dot {
+                color: series(i),
+                filled: true,
+            },
+        );
+    }
+    legend.push("95% Wilson interval".into(), LegendGlyph::Whisker);
+    let (w, h) = root.dim_in_pixel();
+    let (main, legend_area) = root.split_vertically(h - legend.height(w, 70));
+    let mut chart = ChartBuilder::on(&main)
         .caption(
             "Accuracy per cognitive level (95% Wilson intervals)",
             (FONT_FAMILY, 18),
         )
         .margin(14)
-        .x_label_area_size(36)
+        .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(-0.5f64..2.5f64, 0f64..1f64)?;
     let level_label = |x: &f64| {
@@ -43,8 +59,8 @@ where
         .x_label_formatter(&level_label)
         .y_label_formatter(&percent)
         .y_desc("Accuracy")
-        .label_style(text(13))
-        .axis_desc_style(text(14))
+        .label_style(text(15))
+        .axis_desc_style(text(16))
         .draw()?;
     let m = pts.len().max(1) as f64;
     let band = 0.7;
@@ -64,17 +80,17 @@ where
             }
             elements.push(Circle::new((x, s.value), 5, color.filled()).into_dyn());
         }
-        chart
-            .draw_series(elements)?
-            .label(p.label.clone())
-            .legend(move |(x, y)| Circle::new((x + 8, y), 5, color.filled()));
+        chart.draw_series(elements)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.4))
-        .label_font(text(12))
-        .draw()?;
+    for j in 0..Level::ALL.len() {
+        if !pts.iter().any(|p| p.levels[j].is_some()) {
+            chart.draw_series([Text::new(
+                "no data".to_string(),
+                (j as f64, 0.5),
+                text_at(15, HPos::Center, VPos::Center).color(&RGBColor(120, 120, 120)),
+            )])?;
+        }
+    }
+    legend.draw(&legend_area, 70)?;
     Ok(())
 }

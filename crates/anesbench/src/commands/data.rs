@@ -201,10 +201,13 @@ fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
                     .map(|(l, c)| format!("{l} {}", c.total))
                     .collect();
                 println!(
-                    "ok: {} items ({}) in {} file(s); fingerprint {}",
+                    "ok: {} items ({}) {}; fingerprint {}",
                     b.total,
                     per_lang.join(", "),
-                    ds.files.len(),
+                    match ds.files.len() {
+                        0 => "built in".to_string(),
+                        n => format!("in {}", files_phrase(n)),
+                    },
                     ds.fingerprint
                 );
             }
@@ -277,9 +280,9 @@ fn write_table(out: &mut impl Write, ds: &Dataset) -> std::io::Result<()> {
     opt_counts.dedup();
     writeln!(
         out,
-        "source: {}  ({} file(s), fingerprint {})",
+        "source: {}  ({}, fingerprint {})",
         ds.source,
-        ds.files.len(),
+        files_phrase(ds.files.len()),
         &ds.fingerprint[..16]
     )?;
     if ds.skipped > 0 {
@@ -322,4 +325,13 @@ fn write_table(out: &mut impl Write, ds: &Dataset) -> std::io::Result<()> {
         w = 7 * opt_counts.len() + 7
     )?;
     Ok(())
+}
+
+/// `1 file`, `3 files`; the built-in demo set has no file.
+fn files_phrase(n: usize) -> String {
+    match n {
+        0 => "built-in set, no file".into(),
+        1 => "1 file".into(),
+        n => format!("{n} files"),
+    }
 }

@@ -65,7 +65,7 @@ pub fn run(a: DecontamArgs) -> anyhow::Result<ExitCode> {
     }
     if !a.quiet {
         eprintln!(
-            "scanned {} rows ({:.1} MB) in {:.2} s ({:.1} MB/s); {} of {} items flagged at n={} threshold {} ({} too short to check); {} rows dropped",
+            "scanned {} rows ({:.1} MB) in {:.2} s ({:.1} MB/s); {} of {} items flagged at n={} threshold {} ({} shorter than n checked by exact match, {} too short to check); {}",
             report.rows_scanned,
             report.bytes_scanned as f64 / 1e6,
             report.seconds,
@@ -74,9 +74,20 @@ pub fn run(a: DecontamArgs) -> anyhow::Result<ExitCode> {
             report.items,
             report.n,
             report.threshold,
+            report.items_exact_match,
             report.items_too_short,
-            report.rows_dropped
+            dropped_phrase(report.rows_dropped, report.clean_dir.as_deref())
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What happened to the offending rows: dropped from the clean copies, or (without
+/// `--write-clean`, when nothing is written) would be.
+fn dropped_phrase(rows: u64, clean_dir: Option<&std::path::Path>) -> String {
+    let rows_word = if rows == 1 { "row" } else { "rows" };
+    match clean_dir {
+        Some(d) => format!("{rows} {rows_word} dropped from the clean copies in {}", d.display()),
+        None => format!("{rows} {rows_word} would be dropped (nothing written; --write-clean DIR writes clean copies)"),
+    }
 }

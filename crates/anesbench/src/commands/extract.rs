@@ -3,7 +3,9 @@
 //! Reads JSONL lines `{"options": {"A": "...", ...}, "response": "..."}` and writes each
 //! line back with `"answer"` (a letter or null) and `"answer_rule"` appended; every other
 //! field is kept, in its order. A line may carry `"finish_reason"`: `"length"` marks a reply
-//! cut at the token limit, which is read for answer statements only.
+//! cut at the token limit, which is read for answer statements only. A line with a
+//! `"gold"` letter is also scored: the summary on stderr then gives the accuracy over
+//! those lines, their no-answer count, and how often each extraction rule fired.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -81,6 +83,28 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
         "extracted {} lines from {name}: {} answered, {} no answer, {} ambiguous",
         counts.lines, counts.answered, counts.no_answer, counts.ambiguous
     );
+    if counts.graded > 0 {
+        eprintln!(
+            "scored {} lines with a `gold` field: accuracy {:.1}% ({}/{}), {} no answer (counted wrong)",
+            counts.graded,
+            100.0 * counts.correct as f64 / counts.graded as f64,
+            counts.correct,
+            counts.graded,
+            counts.graded_no_answer
+        );
+    }
+    if !counts.rules.is_empty() {
+        let mut rules: Vec<(&String, &u64)> = counts.rules.iter().collect();
+        rules.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        eprintln!(
+            "rules: {}",
+            rules
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     Ok(ExitCode::from(exit::SUCCESS))
 }
 
@@ -90,6 +114,11 @@ struct Counts {
     answered: u64,
     no_answer: u64,
     ambiguous: u64,
+    /// Lines with a `gold` letter, and how many of them were right / had no answer.
+    graded: u64,
+    correct: u64,
+    graded_no_answer: u64,
+    rules: std::collections::BTreeMap<String, u64>,
 }
 
 fn process(
@@ -128,8 +157,18 @@ fn process(
                 .map_err(|e| anyhow::anyhow!("{name} line {n}: field `{field}`: {e}"))?
                 .flatten(),
         };
+        let gold = gold(&record, options.len())
+            .map_err(|e| anyhow::anyhow!("{name} line {n}: field `gold`: {e}"))?;
         let found = extract_ended(response, reasoning, &options, ending);
         count(&mut counts, &found);
+        if let Some(g) = gold {
+            counts.graded += 1;
+            match found.answer {
+                Some(a) if a == g => counts.correct += 1,
+                Some(_) => {}
+                None => counts.graded_no_answer += 1,
+            }
+        }
         record.insert(
             "answer".into(),
             found
@@ -143,8 +182,28 @@ fn process(
     Ok(counts)
 }
 
+/// The `gold` letter of a line, if it has one: `"B"` (or `"b"`), within its options.
+fn gold(record: &Map<String, Value>, options: usize) -> Result<Option<char>, String> {
+    let v = match record.get("gold") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(v) => v,
+    };
+    let s = v
+        .as_str()
+        .ok_or_else(|| format!("expected an option letter, got {}", kind(v)))?;
+    let mut c = s.trim().chars();
+    match (c.next().map(|c| c.to_ascii_uppercase()), c.next()) {
+        (Some(l @ 'A'..='Z'), None) if ((l as u8 - b'A') as usize) < options => Ok(Some(l)),
+        _ => Err(format!(
+            "`{s}` is not one of the {options} option letters (A-{})",
+            (b'A' + options.saturating_sub(1) as u8) as char
+        )),
+    }
+}
+
 fn count(counts: &mut Counts, found: &Extraction) {
     counts.lines += 1;
+    *counts.rules.entry(found.rule.clone()).or_default() += 1;
     match (found.answer, found.rule.as_str()) {
         (Some(_), _) => counts.answered += 1,
         (None, "ambiguous") => counts.ambiguous += 1,

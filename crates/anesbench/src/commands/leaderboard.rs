@@ -44,7 +44,8 @@ pub struct LeaderboardArgs {
     /// AnesBench scores), else overall].
     #[arg(long, value_enum)]
     pub by: Option<By>,
-    /// Draw the model-scale figure (accuracy per level against size) to FILE (.svg or .png).
+    /// Draw the model-scale figure (accuracy per level against size) to FILE (.svg, .pdf or
+    /// .png; PDF and PNG are 7 in wide, PNG at 300 dpi).
     #[arg(long, value_name = "FILE")]
     pub figure: Option<PathBuf>,
     /// Model sizes for names that carry none: TSV `model<TAB>billions` or a JSON object.

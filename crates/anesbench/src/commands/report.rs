@@ -22,8 +22,9 @@ pub struct ReportArgs {
     /// Comma-separated formats: md, html, csv, json.
     #[arg(long, default_value = "md,html,csv,json")]
     pub format: String,
-    /// Also write the figures as PNG (SVG is always written).
-    #[arg(long)]
+    /// Accepted for old scripts: every figure is now always written as SVG, PDF and
+    /// 300-dpi PNG, at one- and two-column width.
+    #[arg(long, hide = true)]
     pub png: bool,
     /// Model sizes for names that carry none: TSV `model<TAB>billions` or a JSON object.
     #[arg(long, value_name = "FILE")]
@@ -60,7 +61,6 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         &ReportOptions {
             out_dir,
             formats,
-            png: args.png,
             include_incomplete: args.include_incomplete,
             pairs: args.pairs.clone(),
         },

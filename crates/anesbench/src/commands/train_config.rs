@@ -27,8 +27,14 @@ pub struct TrainConfigArgs {
 pub fn run(a: TrainConfigArgs) -> anyhow::Result<ExitCode> {
     let mut config = TrainConfig::study_defaults(a.stage, &a.model, &a.dataset);
     for s in &a.set {
-        if let Some(warning) = config.set(s)? {
-            eprintln!("warning: {warning}");
+        match config.set(s) {
+            Ok(Some(warning)) => eprintln!("warning: {warning}"),
+            Ok(None) => {}
+            // A malformed --set is a bad command line.
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(crate::exit::USAGE));
+            }
         }
     }
     let yaml = config.to_yaml();

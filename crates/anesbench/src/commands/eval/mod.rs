@@ -16,6 +16,10 @@ pub use args::EvalArgs;
 use crate::exit;
 
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    if args.limit == Some(0) {
+        eprintln!("error: --limit 0 selects no items (hint: give N >= 1, or leave --limit out for all items)");
+        return Ok(ExitCode::from(exit::USAGE));
+    }
     let resolved = args::resolve(&args)?;
     for w in &resolved.warnings {
         eprintln!("warning: {w}");
@@ -30,11 +34,32 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         "none" | "quiet" => ProgressMode::Quiet,
         o => anyhow::bail!("invalid `--progress`: `{o}` (expected auto, bar, plain or none)"),
     };
-    let dataset = load(&settings.dataset, &settings.load_options())
-        .with_context(|| format!("cannot load dataset `{}`", settings.dataset))?;
+    let dataset = match load(&settings.dataset, &settings.load_options()) {
+        Ok(d) => d,
+        // A --lang the source does not hold is an empty selection, like --level.
+        Err(e @ anesbench_core::load::LoadError::Empty { .. }) if !settings.lang.is_empty() => {
+            eprintln!("error: --lang selects no items: {e}");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("cannot load dataset `{}`", settings.dataset)))
+        }
+    };
     for w in &dataset.warnings {
         eprintln!("warning: {w}");
     }
+    if let Some(msg) = empty_selection(&dataset.items, &settings) {
+        eprintln!("error: {msg}");
+        return Ok(ExitCode::from(exit::USAGE));
+    }
+    // Without --out the directory name carries a time stamp, so "the same command" would
+    // start afresh: the resume hint names the directory.
+    let resume = if settings.out.is_some() {
+        "run the same command again".to_string()
+    } else {
+        "run the same command with --out DIR".to_string()
+    };
     let rt = runtime()?;
     let result = rt.block_on(async move {
         let mut deps = anesbench_run::solver::SolverDeps::default();
@@ -42,6 +67,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         deps.scorer = backend::build_scorer(&mut settings).await?;
         let out = settings.out.clone().unwrap_or_else(|| default_out(&settings));
         eprintln!("run directory: {}", out.display());
+        let resume = resume.replace("DIR", &shell_word(&out.to_string_lossy()));
         let mut req = RunRequest::new(settings, dataset, backend, out);
         req.progress = progress;
         req.stop = Some(stop_signal());
@@ -56,7 +82,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
         if outcome.interrupted {
             eprintln!(
-                "interrupted: {} kept the samples finished so far (the summary above covers only those); run the same command again to resume",
+                "interrupted: {} kept the samples finished so far (the summary above covers only those); {resume} to resume",
                 outcome.dir.display()
             );
             return Ok(ExitCode::from(exit::INTERRUPTED));
@@ -69,7 +95,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         );
         if outcome.errors > 0 {
             eprintln!(
-                "{} samples failed after their retries; run the same command again to retry only those",
+                "{} samples failed after their retries; {resume} to retry only those",
                 outcome.errors
             );
             return Ok(ExitCode::from(exit::PARTIAL));
@@ -120,6 +146,76 @@ fn stop_signal() -> anesbench_run::runner::StopSignal {
 }
 
 /// `runs/<model>-<dataset>-<UTC time>`, with anything but `[A-Za-z0-9._-]` replaced.
+/// Why the language, level and shard filters leave no item, if they do.
+fn empty_selection(items: &[anesbench_core::Item], s: &Settings) -> Option<String> {
+    if !anesbench_run::select::select(items, s).is_empty() {
+        return None;
+    }
+    let mut sel = Vec::new();
+    if !s.lang.is_empty() {
+        sel.push(format!(
+            "--lang {}",
+            s.lang
+                .iter()
+                .map(|l| l.code())
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+    }
+    if !s.level.is_empty() {
+        sel.push(format!(
+            "--level {}",
+            s.level
+                .iter()
+                .map(|l| l.code().to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+    }
+    if s.shard.is_some() {
+        sel.push("--shard".into());
+    }
+    let have: Vec<String> = anesbench_core::Lang::ALL
+        .iter()
+        .flat_map(|la| {
+            anesbench_core::Level::ALL.iter().filter_map(move |le| {
+                let n = items
+                    .iter()
+                    .filter(|i| i.lang == *la && i.level == *le)
+                    .count();
+                (n > 0).then(|| format!("{} {}: {n}", la.code(), le.name()))
+            })
+        })
+        .collect();
+    Some(format!(
+        "{} selects no items of `{}` ({} items; {})",
+        if sel.is_empty() {
+            "the selection".to_string()
+        } else {
+            sel.join(" ")
+        },
+        s.dataset,
+        items.len(),
+        if have.is_empty() {
+            "none".to_string()
+        } else {
+            have.join(", ")
+        }
+    ))
+}
+
+/// `s` quoted for a POSIX shell where it needs it.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 fn default_out(s: &Settings) -> PathBuf {
     let clean = |x: &str| -> String {
         x.chars()
