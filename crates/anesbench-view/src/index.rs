@@ -225,6 +225,9 @@ pub struct Index {
     pub generation: u64,
     /// (device, inode) of the indexed file.
     file_id: (u64, u64),
+    /// Bytes of the file read by indexing since the viewer started (a running run's
+    /// refreshes add only what was appended; the live view's tests hold it to that).
+    pub bytes_read: u64,
 }
 
 /// How much of the file one read takes while indexing (memory stays bounded by this).
@@ -255,9 +258,10 @@ impl Index {
         let id = (meta.dev(), meta.ino());
         let len = meta.len();
         if id != self.file_id || len < self.indexed_len {
-            let g = self.generation;
+            let (g, read) = (self.generation, self.bytes_read);
             *self = Index::new(&self.path.clone());
             self.generation = g + 1;
+            self.bytes_read = read;
             self.file_id = id;
         }
         if len == self.indexed_len + self.torn_bytes && self.error.is_none() {
@@ -291,6 +295,7 @@ impl Index {
             buf.resize(old + want, 0);
             let got = f.read(&mut buf[old..]).map_err(|e| e.to_string())?;
             buf.truncate(old + got);
+            self.bytes_read += got as u64;
             if got == 0 {
                 break;
             }
