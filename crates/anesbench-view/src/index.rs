@@ -228,6 +228,13 @@ pub struct Index {
     /// Bytes of the file read by indexing since the viewer started (a running run's
     /// refreshes add only what was appended; the live view's tests hold it to that).
     pub bytes_read: u64,
+    /// Where this index came from on its first refresh: `Some(true)` from the on-disk
+    /// cache ([`crate::index_cache`]), `Some(false)` by reading the file.
+    pub from_cache: Option<bool>,
+    /// Folder of the on-disk index cache (`None`: off).
+    pub cache_dir: Option<PathBuf>,
+    /// Files smaller than this are not cached.
+    pub cache_min_bytes: u64,
 }
 
 /// How much of the file one read takes while indexing (memory stays bounded by this).
@@ -237,8 +244,29 @@ impl Index {
     pub fn new(path: &Path) -> Index {
         Index {
             path: path.to_path_buf(),
+            // Unit tests choose their own folder.
+            cache_dir: if cfg!(test) {
+                None
+            } else {
+                crate::index_cache::dir()
+            },
+            cache_min_bytes: crate::index_cache::MIN_BYTES,
             ..Index::default()
         }
+    }
+
+    /// Start again from an empty index (the file went, shrank or was replaced), keeping
+    /// the settings and the counters.
+    fn reset(&mut self) {
+        let fresh = Index {
+            path: self.path.clone(),
+            generation: self.generation + 1,
+            bytes_read: self.bytes_read,
+            cache_dir: self.cache_dir.take(),
+            cache_min_bytes: self.cache_min_bytes,
+            ..Index::default()
+        };
+        *self = fresh;
     }
 
     /// Bring the index up to the file's current length, reading only what is new.
@@ -248,8 +276,7 @@ impl Index {
             Ok(m) => m,
             Err(_) => {
                 if self.indexed_len > 0 || !self.entries.is_empty() {
-                    *self = Index::new(&self.path.clone());
-                    self.generation += 1;
+                    self.reset();
                     return true;
                 }
                 return false;
@@ -258,10 +285,7 @@ impl Index {
         let id = (meta.dev(), meta.ino());
         let len = meta.len();
         if id != self.file_id || len < self.indexed_len {
-            let (g, read) = (self.generation, self.bytes_read);
-            *self = Index::new(&self.path.clone());
-            self.generation = g + 1;
-            self.bytes_read = read;
+            self.reset();
             self.file_id = id;
         }
         if len == self.indexed_len + self.torn_bytes && self.error.is_none() {
@@ -270,9 +294,20 @@ impl Index {
         if self.error.is_some() {
             return false;
         }
+        let cold = self.indexed_len == 0 && self.entries.is_empty();
+        if cold && self.from_cache.is_none() {
+            if self.load_cached(&meta) {
+                self.generation += 1;
+                return true;
+            }
+            self.from_cache = Some(false);
+        }
         let before = (self.entries.len(), self.superseded, self.torn_bytes);
         if let Err(e) = self.read_from(len) {
             self.error = Some(e);
+        }
+        if cold && self.error.is_none() && self.torn_bytes == 0 && len >= self.cache_min_bytes {
+            self.save_cached(&meta);
         }
         let changed = before != (self.entries.len(), self.superseded, self.torn_bytes)
             || self.error.is_some();
@@ -280,6 +315,68 @@ impl Index {
             self.generation += 1;
         }
         changed
+    }
+
+    /// Take the index from the on-disk cache when it was made from this very file.
+    fn load_cached(&mut self, meta: &std::fs::Metadata) -> bool {
+        use crate::index_cache as c;
+        if meta.len() < self.cache_min_bytes {
+            return false;
+        }
+        let Some(dir) = &self.cache_dir else {
+            return false;
+        };
+        let stamp = c::Stamp::of(meta);
+        let Some(saved) = c::load(&c::file_for(dir, &self.path), &stamp) else {
+            return false;
+        };
+        self.item_at = saved
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i as u32))
+            .collect();
+        self.rule_at = saved
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.clone(), i as u16))
+            .collect();
+        self.key_at = saved
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((e.item, e.sample), i as u32))
+            .collect();
+        self.entries = saved.entries;
+        self.items = saved.items;
+        self.rules = saved.rules;
+        self.lines_seen = saved.lines_seen;
+        self.superseded = saved.superseded;
+        self.indexed_len = stamp.len;
+        self.torn_bytes = 0;
+        self.file_id = (stamp.dev, stamp.ino);
+        self.from_cache = Some(true);
+        true
+    }
+
+    fn save_cached(&self, meta: &std::fs::Metadata) {
+        use crate::index_cache as c;
+        let Some(dir) = &self.cache_dir else { return };
+        // The file may have grown while it was read: save only an index of all of it.
+        let now = std::fs::metadata(&self.path).ok();
+        let stamp = c::Stamp::of(meta);
+        if now.as_ref().map(c::Stamp::of) != Some(stamp) || stamp.len != self.indexed_len {
+            return;
+        }
+        let saved = c::Saved {
+            entries: self.entries.clone(),
+            items: self.items.clone(),
+            rules: self.rules.clone(),
+            lines_seen: self.lines_seen,
+            superseded: self.superseded,
+        };
+        let _ = c::save(&c::file_for(dir, &self.path), &stamp, &saved);
     }
 
     fn read_from(&mut self, len: u64) -> Result<(), String> {
@@ -557,6 +654,68 @@ mod tests {
         assert_eq!(ix.entries.len(), 2);
         assert_eq!(ix.superseded, 1);
         assert_eq!(ix.entries[0].line, 3);
+    }
+
+    #[test]
+    fn a_cached_index_is_used_only_for_the_same_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("samples.jsonl");
+        let mut bytes = Vec::new();
+        for i in 0..200 {
+            bytes.extend(rec(&i.to_string(), Lang::En, 0, "Answer: B"));
+        }
+        std::fs::write(&p, &bytes).unwrap();
+        let cache = d.path().join("cache");
+        let open = |min: u64| {
+            let mut ix = Index::new(&p);
+            ix.cache_dir = Some(cache.clone());
+            ix.cache_min_bytes = min;
+            ix.refresh();
+            ix
+        };
+        // Below the size limit nothing is cached.
+        assert_eq!(open(u64::MAX).from_cache, Some(false));
+        assert!(!cache.exists());
+        let first = open(0);
+        assert_eq!(
+            (first.from_cache, first.bytes_read),
+            (Some(false), bytes.len() as u64)
+        );
+        // Opened again: from the cache, nothing of the file read, the same index.
+        let mut again = open(0);
+        assert_eq!((again.from_cache, again.bytes_read), (Some(true), 0));
+        assert_eq!(again.entries.len(), 200);
+        assert_eq!(again.item(&again.entries[7]).id.as_ref(), "7");
+        assert_eq!(again.entries[7].off, first.entries[7].off);
+        assert_eq!(again.entries[7].resp, first.entries[7].resp);
+        assert_eq!(again.find(Lang::En, "9", 0), Some(9));
+        // Lines appended after it: only they are read.
+        let more = rec("new", Lang::Zh, 0, "答案：B");
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(&more)
+            .unwrap();
+        assert!(again.refresh());
+        assert_eq!(
+            (again.entries.len(), again.bytes_read),
+            (201, more.len() as u64)
+        );
+        // The grown file no longer matches the cache (size and mtime): rebuilt, and the
+        // cache is written again for the new file.
+        let grown = open(0);
+        assert_eq!((grown.from_cache, grown.entries.len()), (Some(false), 201));
+        assert_eq!(open(0).from_cache, Some(true));
+        // A damaged cache file is ignored, not half-read.
+        let file = crate::index_cache::file_for(&cache, &p);
+        let whole = std::fs::read(&file).unwrap();
+        std::fs::write(&file, &whole[..whole.len() - 3]).unwrap();
+        let damaged = open(0);
+        assert_eq!(
+            (damaged.from_cache, damaged.entries.len()),
+            (Some(false), 201)
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod client;
 pub mod export;
 pub mod html;
 pub mod index;
+pub mod index_cache;
 pub mod pages;
 pub mod query;
 pub mod runs;
