@@ -92,7 +92,7 @@ pub struct ItemKey {
 /// The small fields of a record, read from their value slices only: the line is walked
 /// once ([`crate::scan::for_each_field`], memchr over strings) and the big strings
 /// (response, reasoning) are never decoded.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Light {
     id: Option<String>,
     lang: Option<Lang>,
@@ -180,6 +180,44 @@ fn parse_light(raw: &[u8]) -> Result<Light, String> {
         }
     }
     Ok(l)
+}
+
+/// [`parse_light`] of every line (UTF-8 checked first), split over the available cores
+/// when there are enough lines to be worth it.
+fn parse_parallel(
+    chunk: &[u8],
+    lines: &[(usize, std::ops::Range<usize>)],
+) -> Vec<Result<Light, String>> {
+    let one = |(_, r): &(usize, std::ops::Range<usize>)| {
+        let raw = &chunk[r.clone()];
+        std::str::from_utf8(raw).map_err(|e| e.to_string())?;
+        parse_light(raw)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(16);
+    if threads < 2 || lines.len() < 2048 {
+        return lines.iter().map(one).collect();
+    }
+    let per = lines.len().div_ceil(threads);
+    std::thread::scope(|sc| {
+        let parts: Vec<_> = lines
+            .chunks(per)
+            .map(|part| {
+                (
+                    part.len(),
+                    sc.spawn(move || part.iter().map(one).collect::<Vec<_>>()),
+                )
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|(n, h)| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Err("indexing this line panicked".into()); n])
+            })
+            .collect()
+    })
 }
 
 /// The non-blank lines of `complete` (which ends in a newline or is empty): 1-based line
@@ -415,15 +453,20 @@ impl Index {
 
     /// Index the complete lines of `chunk`, which starts at byte `base` of the file.
     fn index_lines(&mut self, chunk: &[u8], base: u64) -> Result<(), String> {
-        for (no, range) in lines(chunk) {
+        let all: Vec<(usize, std::ops::Range<usize>)> = lines(chunk).collect();
+        // The per-line work (UTF-8 check, walking the line, the small fields) runs on
+        // every core; interning ids and rules stays in order, on this thread.
+        let parsed = parse_parallel(chunk, &all);
+        for ((no, range), light) in all.into_iter().zip(parsed) {
             let line_no = self.lines_seen + no as u32;
-            let raw = &chunk[range.clone()];
-            let e = self.entry(raw, base + range.start as u64, line_no).map_err(|m| {
-                format!(
-                    "{}: line {line_no}: corrupt record: {m} (a complete line that is not a record; the viewer shows the records before it)",
-                    self.path.display()
-                )
-            })?;
+            let e = light
+                .map(|l| self.entry(l, base + range.start as u64, range.len(), line_no))
+                .map_err(|m| {
+                    format!(
+                        "{}: line {line_no}: corrupt record: {m} (a complete line that is not a record; the viewer shows the records before it)",
+                        self.path.display()
+                    )
+                })?;
             self.push(e.0, e.1);
         }
         let newlines = memchr::memchr_iter(b'\n', chunk).count();
@@ -431,9 +474,7 @@ impl Index {
         Ok(())
     }
 
-    fn entry(&mut self, raw: &[u8], off: u64, line: u32) -> Result<(Entry, u32), String> {
-        std::str::from_utf8(raw).map_err(|e| e.to_string())?;
-        let l = parse_light(raw)?;
+    fn entry(&mut self, l: Light, off: u64, len: usize, line: u32) -> (Entry, u32) {
         let key = ItemKey {
             lang: l.lang.unwrap_or(Lang::En),
             id: l.id.as_deref().unwrap_or("").into(),
@@ -459,10 +500,10 @@ impl Index {
             flags |= ERROR;
         }
         let byte = |c: char| if c.is_ascii() { c as u8 } else { b'?' };
-        Ok((
+        (
             Entry {
                 off,
-                len: raw.len() as u32,
+                len: len as u32,
                 line,
                 resp: l.resp,
                 reas: l.reas,
@@ -478,7 +519,7 @@ impl Index {
                 rtok: l.rtok.unwrap_or(NONE_U32),
             },
             item,
-        ))
+        )
     }
 
     fn rule_id(&mut self, rule: &str) -> u16 {
@@ -738,6 +779,29 @@ mod tests {
         assert!(parse_light(b"{\"id\": \"1\", \"lang\": \"fr\"}").is_err());
         assert!(parse_light(b"[1,2]").is_err());
         assert!(parse_light(b"{\"id\": \"1\"").is_err());
+    }
+
+    #[test]
+    fn a_parallel_index_keeps_the_order_and_the_line_of_a_corrupt_record() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("samples.jsonl");
+        let mut bytes = Vec::new();
+        for i in 0..6000 {
+            if i == 4500 {
+                bytes.extend_from_slice(b"{\"id\": 3}\n");
+            }
+            bytes.extend(rec(&i.to_string(), Lang::En, 0, "Answer: B"));
+        }
+        std::fs::write(&p, bytes).unwrap();
+        let mut ix = Index::new(&p);
+        ix.refresh();
+        assert_eq!(ix.entries.len(), 4500);
+        assert!((0..4500).all(|i| ix.item(&ix.entries[i]).id.as_ref() == i.to_string()));
+        assert!(
+            ix.error.as_deref().unwrap().contains("line 4501"),
+            "{:?}",
+            ix.error
+        );
     }
 
     #[test]
