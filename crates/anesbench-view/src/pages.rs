@@ -283,12 +283,27 @@ fn hits(s: &mut RunState, run: &Run, q: &Query) -> Arc<Vec<u32>> {
     if let Some(h) = s.cache.get(&key, g) {
         return h;
     }
-    let items = if q.q.is_some() {
-        s.dataset(&run.dir)
-    } else {
-        None
+    let h = match q.q.as_deref() {
+        None => run_query(&s.index, q, None),
+        // Responses are searched first, while the dataset may still be loading; then
+        // questions and options, once it is in.
+        Some(text) => {
+            let cands = run_query(
+                &s.index,
+                &Query {
+                    q: None,
+                    ..q.clone()
+                },
+                None,
+            );
+            let needle = crate::query::Needle::new(text);
+            let mut keep = crate::query::search_raw(&s.index, &cands, &needle);
+            let items = s.dataset(&run.dir);
+            crate::query::search_items(&s.index, &cands, &needle, items.as_deref(), &mut keep);
+            cands.into_iter().filter(|&i| keep[i as usize]).collect()
+        }
     };
-    let h = Arc::new(run_query(&s.index, q, items.as_deref()));
+    let h = Arc::new(h);
     s.cache.put(key, g, h.clone());
     h
 }
