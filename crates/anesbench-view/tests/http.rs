@@ -387,7 +387,7 @@ async fn the_deciding_span_is_highlighted_exactly() {
 async fn the_live_tail_reads_only_appended_bytes() {
     let d = tempfile::tempdir().unwrap();
     let runs = fixture(d.path());
-    let (addr, v) = start(&[runs.clone()]).await;
+    let (addr, v) = start(std::slice::from_ref(&runs)).await;
     let id = run_id(&v, "b");
     let before = poll_json(addr, &id).await;
     let path = runs.join("b").join("samples.jsonl");
