@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use anesbench_core::extract::{extract_ended, Ending, RULES};
+use anesbench_core::extract::{extract_ended, locate, Ending, Field, RULES};
 
 #[derive(serde::Deserialize)]
 struct Case {
@@ -84,4 +84,42 @@ fn every_fixture_case_extracts_as_expected() {
         failures.len(),
         cases.len()
     );
+}
+
+/// Every fixture case that has an answer has its deciding span located in the original
+/// text, and locating decides exactly as extracting does.
+#[test]
+fn every_answered_fixture_case_has_its_span() {
+    let mut missing = Vec::new();
+    let mut answered = 0;
+    for (line, case) in &cases() {
+        let options: Vec<String> = case.options.values().cloned().collect();
+        let ending = Ending::from_finish_reason(case.finish_reason.as_deref());
+        let (resp, reas) = (Some(case.response.as_str()), case.reasoning.as_deref());
+        let l = locate(resp, reas, &options, ending);
+        assert_eq!(
+            l.extraction,
+            extract_ended(resp, reas, &options, ending),
+            "line {line}"
+        );
+        if l.extraction.answer.is_none() {
+            continue;
+        }
+        answered += 1;
+        match l.span {
+            Some((field, a, b)) => {
+                let t = match field {
+                    Field::Response => case.response.as_str(),
+                    Field::Reasoning => reas.unwrap_or(""),
+                };
+                assert!(a < b && b <= t.len(), "line {line}: {a}..{b}");
+            }
+            None => missing.push(format!(
+                "line {line} ({}): {:?}",
+                l.extraction.rule, case.response
+            )),
+        }
+    }
+    assert!(answered > 100, "only {answered} answered cases");
+    assert!(missing.is_empty(), "no span for:\n{}", missing.join("\n"));
 }

@@ -2,7 +2,7 @@
 //! letters.
 
 use anesbench_core::extract::{
-    extract, extract_ended, extract_with_reasoning, split_think, Ending, Extraction,
+    extract, extract_ended, extract_with_reasoning, locate, split_think, Ending, Extraction, Field,
 };
 use proptest::prelude::*;
 
@@ -116,5 +116,25 @@ proptest! {
     fn any_unicode_never_panics(text in any::<String>(), opts in prop::collection::vec(any::<String>(), 0..6)) {
         let e = extract(&text, &opts);
         prop_assert!(in_range(&e, opts.len()), "{:?} with {} options", e.answer, opts.len());
+    }
+
+    /// The located extraction is the extraction, and its span is a real piece of the text
+    /// it names (a letter is found only with a span when the rewrites map back).
+    #[test]
+    fn located_spans_agree_and_stay_in_bounds(
+        text in answerish(),
+        reasoning in answerish(),
+        opts in options(),
+        cut in any::<bool>(),
+    ) {
+        let ending = if cut { Ending::Truncated } else { Ending::Finished };
+        let l = locate(Some(&text), Some(&reasoning), &opts, ending);
+        prop_assert_eq!(&l.extraction, &extract_ended(Some(&text), Some(&reasoning), &opts, ending));
+        if let Some((field, a, b)) = l.span {
+            let t = if field == Field::Response { &text } else { &reasoning };
+            prop_assert!(a < b && b <= t.len(), "{a}..{b} of {}", t.len());
+            prop_assert!(t.is_char_boundary(a) && t.is_char_boundary(b));
+            prop_assert!(l.extraction.answer.is_some());
+        }
     }
 }

@@ -410,6 +410,7 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         }
     };
     let run = write_synthetic_run(&root, opts.samples)?;
+    crate::index_cache::set_dir(root.join("index-cache"));
     let samples = run.join("samples.jsonl");
     let file_bytes = std::fs::metadata(&samples)?.len();
     let rss_before = proc_status_kb("VmRSS:");
@@ -524,6 +525,39 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         .await?;
         tm.detail = format!("{appended} appended; {}", tm.detail);
         t.push(tm);
+    }
+    // A restart: a second viewer over the same run, after the file settled, takes the
+    // index the first one saved (the file grew above, so the first index is stale and
+    // this viewer's first open rebuilds it once; the one after reads it back).
+    for (k, what) in [
+        (0, "restart: runs index (index stale, rebuilt)"),
+        (1, "restart: runs index (persisted index read)"),
+    ] {
+        let v2 = Arc::new(Viewer::new(&[root.join("runs")])?);
+        let a2 = crate::spawn(v2.clone(), "127.0.0.1", 0).await?;
+        let mut tm = timed(a2, what, "/", "synthetic-bench").await?;
+        let from = v2.registry.runs()[0].fresh().index.from_cache;
+        tm.detail = format!(
+            "{}; {}",
+            match from {
+                Some(true) => "from the cache",
+                _ => "read from samples.jsonl",
+            },
+            tm.detail
+        );
+        t.push(tm);
+        if k == 1 {
+            let id2 = v2.registry.runs()[0].id.clone();
+            t.push(
+                timed(
+                    a2,
+                    "restart: first search \"sugammadex\"",
+                    &format!("/run/{id2}?q=sugammadex"),
+                    "samples",
+                )
+                .await?,
+            );
+        }
     }
     let rss = proc_status_kb("VmRSS:");
     let hwm = proc_status_kb("VmHWM:");

@@ -226,7 +226,7 @@ pub fn page(l: &Links, title: &str, body: &str, live: Option<(&str, u64)>) -> St
         esc(&l.home()),
         esc(&l.leaderboard()),
         if live.is_some() && !l.is_export() {
-            " <span class=\"live\">live</span>"
+            " <span class=\"live\">live</span> <span id=\"live-status\" class=\"muted\"></span>"
         } else {
             ""
         }

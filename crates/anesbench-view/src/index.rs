@@ -92,7 +92,7 @@ pub struct ItemKey {
 /// The small fields of a record, read from their value slices only: the line is walked
 /// once ([`crate::scan::for_each_field`], memchr over strings) and the big strings
 /// (response, reasoning) are never decoded.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Light {
     id: Option<String>,
     lang: Option<Lang>,
@@ -182,6 +182,44 @@ fn parse_light(raw: &[u8]) -> Result<Light, String> {
     Ok(l)
 }
 
+/// [`parse_light`] of every line (UTF-8 checked first), split over the available cores
+/// when there are enough lines to be worth it.
+fn parse_parallel(
+    chunk: &[u8],
+    lines: &[(usize, std::ops::Range<usize>)],
+) -> Vec<Result<Light, String>> {
+    let one = |(_, r): &(usize, std::ops::Range<usize>)| {
+        let raw = &chunk[r.clone()];
+        std::str::from_utf8(raw).map_err(|e| e.to_string())?;
+        parse_light(raw)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(16);
+    if threads < 2 || lines.len() < 2048 {
+        return lines.iter().map(one).collect();
+    }
+    let per = lines.len().div_ceil(threads);
+    std::thread::scope(|sc| {
+        let parts: Vec<_> = lines
+            .chunks(per)
+            .map(|part| {
+                (
+                    part.len(),
+                    sc.spawn(move || part.iter().map(one).collect::<Vec<_>>()),
+                )
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|(n, h)| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Err("indexing this line panicked".into()); n])
+            })
+            .collect()
+    })
+}
+
 /// The non-blank lines of `complete` (which ends in a newline or is empty): 1-based line
 /// number and byte range, exactly as [`anesbench_core::rundir::lines`] gives them (a test
 /// holds the two to the same answer), found with `memchr`.
@@ -225,6 +263,16 @@ pub struct Index {
     pub generation: u64,
     /// (device, inode) of the indexed file.
     file_id: (u64, u64),
+    /// Bytes of the file read by indexing since the viewer started (a running run's
+    /// refreshes add only what was appended; the live view's tests hold it to that).
+    pub bytes_read: u64,
+    /// Where this index came from on its first refresh: `Some(true)` from the on-disk
+    /// cache ([`crate::index_cache`]), `Some(false)` by reading the file.
+    pub from_cache: Option<bool>,
+    /// Folder of the on-disk index cache (`None`: off).
+    pub cache_dir: Option<PathBuf>,
+    /// Files smaller than this are not cached.
+    pub cache_min_bytes: u64,
 }
 
 /// How much of the file one read takes while indexing (memory stays bounded by this).
@@ -234,8 +282,29 @@ impl Index {
     pub fn new(path: &Path) -> Index {
         Index {
             path: path.to_path_buf(),
+            // Unit tests choose their own folder.
+            cache_dir: if cfg!(test) {
+                None
+            } else {
+                crate::index_cache::dir()
+            },
+            cache_min_bytes: crate::index_cache::MIN_BYTES,
             ..Index::default()
         }
+    }
+
+    /// Start again from an empty index (the file went, shrank or was replaced), keeping
+    /// the settings and the counters.
+    fn reset(&mut self) {
+        let fresh = Index {
+            path: self.path.clone(),
+            generation: self.generation + 1,
+            bytes_read: self.bytes_read,
+            cache_dir: self.cache_dir.take(),
+            cache_min_bytes: self.cache_min_bytes,
+            ..Index::default()
+        };
+        *self = fresh;
     }
 
     /// Bring the index up to the file's current length, reading only what is new.
@@ -245,8 +314,7 @@ impl Index {
             Ok(m) => m,
             Err(_) => {
                 if self.indexed_len > 0 || !self.entries.is_empty() {
-                    *self = Index::new(&self.path.clone());
-                    self.generation += 1;
+                    self.reset();
                     return true;
                 }
                 return false;
@@ -255,9 +323,7 @@ impl Index {
         let id = (meta.dev(), meta.ino());
         let len = meta.len();
         if id != self.file_id || len < self.indexed_len {
-            let g = self.generation;
-            *self = Index::new(&self.path.clone());
-            self.generation = g + 1;
+            self.reset();
             self.file_id = id;
         }
         if len == self.indexed_len + self.torn_bytes && self.error.is_none() {
@@ -266,9 +332,20 @@ impl Index {
         if self.error.is_some() {
             return false;
         }
+        let cold = self.indexed_len == 0 && self.entries.is_empty();
+        if cold && self.from_cache.is_none() {
+            if self.load_cached(&meta) {
+                self.generation += 1;
+                return true;
+            }
+            self.from_cache = Some(false);
+        }
         let before = (self.entries.len(), self.superseded, self.torn_bytes);
         if let Err(e) = self.read_from(len) {
             self.error = Some(e);
+        }
+        if cold && self.error.is_none() && self.torn_bytes == 0 && len >= self.cache_min_bytes {
+            self.save_cached(&meta);
         }
         let changed = before != (self.entries.len(), self.superseded, self.torn_bytes)
             || self.error.is_some();
@@ -276,6 +353,68 @@ impl Index {
             self.generation += 1;
         }
         changed
+    }
+
+    /// Take the index from the on-disk cache when it was made from this very file.
+    fn load_cached(&mut self, meta: &std::fs::Metadata) -> bool {
+        use crate::index_cache as c;
+        if meta.len() < self.cache_min_bytes {
+            return false;
+        }
+        let Some(dir) = &self.cache_dir else {
+            return false;
+        };
+        let stamp = c::Stamp::of(meta);
+        let Some(saved) = c::load(&c::file_for(dir, &self.path), &stamp) else {
+            return false;
+        };
+        self.item_at = saved
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i as u32))
+            .collect();
+        self.rule_at = saved
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.clone(), i as u16))
+            .collect();
+        self.key_at = saved
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((e.item, e.sample), i as u32))
+            .collect();
+        self.entries = saved.entries;
+        self.items = saved.items;
+        self.rules = saved.rules;
+        self.lines_seen = saved.lines_seen;
+        self.superseded = saved.superseded;
+        self.indexed_len = stamp.len;
+        self.torn_bytes = 0;
+        self.file_id = (stamp.dev, stamp.ino);
+        self.from_cache = Some(true);
+        true
+    }
+
+    fn save_cached(&self, meta: &std::fs::Metadata) {
+        use crate::index_cache as c;
+        let Some(dir) = &self.cache_dir else { return };
+        // The file may have grown while it was read: save only an index of all of it.
+        let now = std::fs::metadata(&self.path).ok();
+        let stamp = c::Stamp::of(meta);
+        if now.as_ref().map(c::Stamp::of) != Some(stamp) || stamp.len != self.indexed_len {
+            return;
+        }
+        let saved = c::Saved {
+            entries: self.entries.clone(),
+            items: self.items.clone(),
+            rules: self.rules.clone(),
+            lines_seen: self.lines_seen,
+            superseded: self.superseded,
+        };
+        let _ = c::save(&c::file_for(dir, &self.path), &stamp, &saved);
     }
 
     fn read_from(&mut self, len: u64) -> Result<(), String> {
@@ -291,6 +430,7 @@ impl Index {
             buf.resize(old + want, 0);
             let got = f.read(&mut buf[old..]).map_err(|e| e.to_string())?;
             buf.truncate(old + got);
+            self.bytes_read += got as u64;
             if got == 0 {
                 break;
             }
@@ -313,15 +453,20 @@ impl Index {
 
     /// Index the complete lines of `chunk`, which starts at byte `base` of the file.
     fn index_lines(&mut self, chunk: &[u8], base: u64) -> Result<(), String> {
-        for (no, range) in lines(chunk) {
+        let all: Vec<(usize, std::ops::Range<usize>)> = lines(chunk).collect();
+        // The per-line work (UTF-8 check, walking the line, the small fields) runs on
+        // every core; interning ids and rules stays in order, on this thread.
+        let parsed = parse_parallel(chunk, &all);
+        for ((no, range), light) in all.into_iter().zip(parsed) {
             let line_no = self.lines_seen + no as u32;
-            let raw = &chunk[range.clone()];
-            let e = self.entry(raw, base + range.start as u64, line_no).map_err(|m| {
-                format!(
-                    "{}: line {line_no}: corrupt record: {m} (a complete line that is not a record; the viewer shows the records before it)",
-                    self.path.display()
-                )
-            })?;
+            let e = light
+                .map(|l| self.entry(l, base + range.start as u64, range.len(), line_no))
+                .map_err(|m| {
+                    format!(
+                        "{}: line {line_no}: corrupt record: {m} (a complete line that is not a record; the viewer shows the records before it)",
+                        self.path.display()
+                    )
+                })?;
             self.push(e.0, e.1);
         }
         let newlines = memchr::memchr_iter(b'\n', chunk).count();
@@ -329,9 +474,7 @@ impl Index {
         Ok(())
     }
 
-    fn entry(&mut self, raw: &[u8], off: u64, line: u32) -> Result<(Entry, u32), String> {
-        std::str::from_utf8(raw).map_err(|e| e.to_string())?;
-        let l = parse_light(raw)?;
+    fn entry(&mut self, l: Light, off: u64, len: usize, line: u32) -> (Entry, u32) {
         let key = ItemKey {
             lang: l.lang.unwrap_or(Lang::En),
             id: l.id.as_deref().unwrap_or("").into(),
@@ -357,10 +500,10 @@ impl Index {
             flags |= ERROR;
         }
         let byte = |c: char| if c.is_ascii() { c as u8 } else { b'?' };
-        Ok((
+        (
             Entry {
                 off,
-                len: raw.len() as u32,
+                len: len as u32,
                 line,
                 resp: l.resp,
                 reas: l.reas,
@@ -376,7 +519,7 @@ impl Index {
                 rtok: l.rtok.unwrap_or(NONE_U32),
             },
             item,
-        ))
+        )
     }
 
     fn rule_id(&mut self, rule: &str) -> u16 {
@@ -555,6 +698,68 @@ mod tests {
     }
 
     #[test]
+    fn a_cached_index_is_used_only_for_the_same_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("samples.jsonl");
+        let mut bytes = Vec::new();
+        for i in 0..200 {
+            bytes.extend(rec(&i.to_string(), Lang::En, 0, "Answer: B"));
+        }
+        std::fs::write(&p, &bytes).unwrap();
+        let cache = d.path().join("cache");
+        let open = |min: u64| {
+            let mut ix = Index::new(&p);
+            ix.cache_dir = Some(cache.clone());
+            ix.cache_min_bytes = min;
+            ix.refresh();
+            ix
+        };
+        // Below the size limit nothing is cached.
+        assert_eq!(open(u64::MAX).from_cache, Some(false));
+        assert!(!cache.exists());
+        let first = open(0);
+        assert_eq!(
+            (first.from_cache, first.bytes_read),
+            (Some(false), bytes.len() as u64)
+        );
+        // Opened again: from the cache, nothing of the file read, the same index.
+        let mut again = open(0);
+        assert_eq!((again.from_cache, again.bytes_read), (Some(true), 0));
+        assert_eq!(again.entries.len(), 200);
+        assert_eq!(again.item(&again.entries[7]).id.as_ref(), "7");
+        assert_eq!(again.entries[7].off, first.entries[7].off);
+        assert_eq!(again.entries[7].resp, first.entries[7].resp);
+        assert_eq!(again.find(Lang::En, "9", 0), Some(9));
+        // Lines appended after it: only they are read.
+        let more = rec("new", Lang::Zh, 0, "答案：B");
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(&more)
+            .unwrap();
+        assert!(again.refresh());
+        assert_eq!(
+            (again.entries.len(), again.bytes_read),
+            (201, more.len() as u64)
+        );
+        // The grown file no longer matches the cache (size and mtime): rebuilt, and the
+        // cache is written again for the new file.
+        let grown = open(0);
+        assert_eq!((grown.from_cache, grown.entries.len()), (Some(false), 201));
+        assert_eq!(open(0).from_cache, Some(true));
+        // A damaged cache file is ignored, not half-read.
+        let file = crate::index_cache::file_for(&cache, &p);
+        let whole = std::fs::read(&file).unwrap();
+        std::fs::write(&file, &whole[..whole.len() - 3]).unwrap();
+        let damaged = open(0);
+        assert_eq!(
+            (damaged.from_cache, damaged.entries.len()),
+            (Some(false), 201)
+        );
+    }
+
+    #[test]
     fn lines_agree_with_the_core_reader() {
         let text: &[u8] = b"{\"a\":1}\n\n  \n{\"b\":2}\r\n\t\n{}\n";
         let ours: Vec<_> = lines(text).collect();
@@ -574,6 +779,29 @@ mod tests {
         assert!(parse_light(b"{\"id\": \"1\", \"lang\": \"fr\"}").is_err());
         assert!(parse_light(b"[1,2]").is_err());
         assert!(parse_light(b"{\"id\": \"1\"").is_err());
+    }
+
+    #[test]
+    fn a_parallel_index_keeps_the_order_and_the_line_of_a_corrupt_record() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("samples.jsonl");
+        let mut bytes = Vec::new();
+        for i in 0..6000 {
+            if i == 4500 {
+                bytes.extend_from_slice(b"{\"id\": 3}\n");
+            }
+            bytes.extend(rec(&i.to_string(), Lang::En, 0, "Answer: B"));
+        }
+        std::fs::write(&p, bytes).unwrap();
+        let mut ix = Index::new(&p);
+        ix.refresh();
+        assert_eq!(ix.entries.len(), 4500);
+        assert!((0..4500).all(|i| ix.item(&ix.entries[i]).id.as_ref() == i.to_string()));
+        assert!(
+            ix.error.as_deref().unwrap().contains("line 4501"),
+            "{:?}",
+            ix.error
+        );
     }
 
     #[test]

@@ -14,13 +14,14 @@
 pub mod bench;
 pub mod client;
 pub mod export;
-pub mod highlight;
 pub mod html;
 pub mod index;
+pub mod index_cache;
 pub mod pages;
 pub mod query;
 pub mod runs;
 pub mod scan;
+pub mod trees;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -13,7 +13,6 @@ use anesbench_report::plots::{render_svg, FigureKind};
 use anesbench_report::points::ModelPoint;
 use anesbench_report::published::published;
 
-use crate::highlight::deciding_span;
 use crate::html::{esc, page, pager, pct, Links};
 use crate::index::{decode_span, Entry, Index, LineReader, NONE_U32};
 use crate::query::{run_query, search, Query, OUTCOMES};
@@ -284,12 +283,27 @@ fn hits(s: &mut RunState, run: &Run, q: &Query) -> Arc<Vec<u32>> {
     if let Some(h) = s.cache.get(&key, g) {
         return h;
     }
-    let items = if q.q.is_some() {
-        s.dataset(&run.dir)
-    } else {
-        None
+    let h = match q.q.as_deref() {
+        None => run_query(&s.index, q, None),
+        // Responses are searched first, while the dataset may still be loading; then
+        // questions and options, once it is in.
+        Some(text) => {
+            let cands = run_query(
+                &s.index,
+                &Query {
+                    q: None,
+                    ..q.clone()
+                },
+                None,
+            );
+            let needle = crate::query::Needle::new(text);
+            let mut keep = crate::query::search_raw(&s.index, &cands, &needle);
+            let items = s.dataset(&run.dir);
+            crate::query::search_items(&s.index, &cands, &needle, items.as_deref(), &mut keep);
+            cands.into_iter().filter(|&i| keep[i as usize]).collect()
+        }
     };
-    let h = Arc::new(run_query(&s.index, q, items.as_deref()));
+    let h = Arc::new(h);
     s.cache.put(key, g, h.clone());
     h
 }
@@ -473,7 +487,7 @@ pub fn run_page(v: &Viewer, l: &Links, id: &str, qs: Option<&str>) -> PageResult
     let mut s = run.fresh();
     let sum = s.summary();
     let title = title_of(&run, &s);
-    let mut b = String::new();
+    let mut b = String::from("<div id=\"live-head\" data-live>");
     let _ = write!(
         b,
         "<h1>{}{}</h1><p class=\"sub\"><code>{}</code></p>",
@@ -532,7 +546,7 @@ pub fn run_page(v: &Viewer, l: &Links, id: &str, qs: Option<&str>) -> PageResult
         }
         b.push_str("</div>");
     }
-    b.push_str("<h2 id=\"samples\">Samples</h2>");
+    b.push_str("</div><h2 id=\"samples\">Samples</h2>");
     if l.is_export() {
         b.push_str("<p class=\"filters\">Lists: ");
         for (name, eq) in crate::html::export_lists() {
@@ -549,6 +563,7 @@ pub fn run_page(v: &Viewer, l: &Links, id: &str, qs: Option<&str>) -> PageResult
     } else {
         b.push_str(&filter_form(&l.run(&run.id), &[], &s.index, &q, false));
     }
+    b.push_str("<div id=\"live-list\" data-live>");
     let h = hits(&mut s, &run, &q);
     let per = q.per.max(1);
     let pages = h.len().div_ceil(per).max(1);
@@ -591,6 +606,7 @@ pub fn run_page(v: &Viewer, l: &Links, id: &str, qs: Option<&str>) -> PageResult
     }
     b.push_str("</tbody></table>");
     b.push_str(&pager(page_no, pages, |p| l.list(&rid, &q.with_page(p))));
+    b.push_str("</div>");
     let poll = format!("/run/{}/poll", run.id);
     let gen = s.index.generation;
     Ok(page(l, &title, &b, live.then_some((poll.as_str(), gen))))
@@ -617,6 +633,7 @@ pub fn poll(v: &Viewer, id: &str) -> PageResult {
     Ok(serde_json::json!({
         "gen": s.index.generation,
         "samples": s.index.entries.len(),
+        "bytes_read": s.index.bytes_read,
         "live": live,
     })
     .to_string())
@@ -699,6 +716,137 @@ fn highlighted(text: &str, span: Option<(usize, usize)>) -> String {
     }
 }
 
+/// Every candidate of an item with its answer, votes, mean log-probability, reward and
+/// batch, and the decision of the run's aggregation ([`anesbench_core::vote`]): for a
+/// majority vote the candidates that voted for the decided letter are marked, for
+/// best-of-N by likelihood the candidate whose likelihood decided.
+pub fn candidates_html(
+    l: &Links,
+    run_id: &str,
+    current: u32,
+    solver: &str,
+    recs: &[(u32, SampleRecord)],
+    outcome: impl Fn(u32) -> String,
+) -> String {
+    use anesbench_core::vote::Aggregation;
+    let agg = Aggregation::for_solver(solver);
+    let vote = agg.decide(recs.iter().map(|(_, r)| r));
+    // Best-of-N: the highest mean log-probability among candidates that could be chosen.
+    let best_lp = recs
+        .iter()
+        .filter(|(_, r)| r.error.is_none())
+        .filter_map(|(_, r)| r.mean_logprob.filter(|v| v.is_finite()))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let decided = |r: &SampleRecord| match agg {
+        Aggregation::Majority => {
+            vote.answer.is_some() && r.error.is_none() && r.answer == vote.answer
+        }
+        Aggregation::BestLikelihood => {
+            vote.rule == anesbench_core::vote::RULE_BEST_LIKELIHOOD
+                && r.error.is_none()
+                && r.answer == vote.answer
+                && r.mean_logprob.is_some_and(|v| {
+                    v.is_finite() && best_lp - v <= anesbench_core::loglik::TIE_EPS
+                })
+        }
+    };
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<h2>Candidates</h2><p class=\"cands\">{} candidates · aggregation <code>{}</code> · votes: {} · decision: <b class=\"decision\">{}</b> (<code>{}</code>)</p>\
+         <table class=\"samples cands\"><thead><tr><th>Candidate</th><th>Answer</th><th>Votes for it</th><th>Mean log-prob</th><th>Reward</th><th>Batch</th><th>Rule</th><th>Outcome</th><th>Decision</th></tr></thead><tbody>",
+        recs.len(),
+        agg.name(),
+        esc(&if vote.votes.is_empty() {
+            "none".to_string()
+        } else {
+            vote.votes.iter().map(|(c, n)| format!("{c}: {n}")).collect::<Vec<_>>().join(", ")
+        }),
+        vote.answer.map_or("no answer".into(), |c| c.to_string()),
+        vote.rule
+    );
+    for (j, r) in recs {
+        let votes = r
+            .answer
+            .and_then(|a| vote.votes.get(&a))
+            .copied()
+            .unwrap_or(0);
+        let mark = if decided(r) {
+            match agg {
+                Aggregation::Majority => "<span class=\"tag pred\">voted for the decision</span>",
+                Aggregation::BestLikelihood => {
+                    "<span class=\"tag pred\">decided (highest likelihood)</span>"
+                }
+            }
+        } else {
+            ""
+        };
+        let _ = write!(
+            o,
+            "<tr{}><td><a href=\"{}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if *j == current { " class=\"current\"" } else { "" },
+            esc(&l.sample(run_id, *j)),
+            r.sample,
+            r.answer.map_or("–".into(), |c| c.to_string()),
+            votes,
+            r.mean_logprob.map_or("–".into(), |x| format!("{x:.3}")),
+            r.reward.map_or("–".into(), |x| format!("{x:.3}")),
+            r.batch.map_or("1".into(), |x| x.to_string()),
+            esc(&r.rule),
+            outcome(*j),
+            mark
+        );
+    }
+    o.push_str("</tbody></table>");
+    o
+}
+
+type Span = Option<(usize, usize)>;
+
+/// The spans of the response and the reasoning that decided the recorded answer, from the
+/// extractor itself ([`anesbench_core::extract::locate`]), and a note saying where it is.
+/// A record whose text no longer extracts to its recorded answer and rule (an extractor
+/// change since the run; `rescore` brings it up to date) gets no span.
+fn deciding_spans(rec: &SampleRecord, options: &[String], have_item: bool) -> (Span, Span, String) {
+    use anesbench_core::extract::{locate, Ending, Field};
+    if rec.answer.is_none() || rec.option_logprobs.is_some() {
+        return (None, None, String::new());
+    }
+    // Option texts matter only to the option-text and numbered-option rules; without the
+    // dataset the letters alone still locate every other rule.
+    let l = locate(
+        rec.response.as_deref(),
+        rec.reasoning.as_deref(),
+        options,
+        Ending::from_finish_reason(rec.finish_reason.as_deref()),
+    );
+    if l.extraction.answer != rec.answer || l.extraction.rule != rec.rule {
+        return (
+            None,
+            None,
+            format!(
+                " (extracting again now gives {} by rule {}{}: no span shown; `anesbench rescore` updates the record)",
+                l.extraction.answer.map_or("no answer".into(), |c| c.to_string()),
+                l.extraction.rule,
+                if have_item { "" } else { ", without the dataset's option texts" }
+            ),
+        );
+    }
+    match l.span {
+        Some((Field::Response, a, b)) => (
+            Some((a, b)),
+            None,
+            " — the highlighted span of the response, as the extractor located it".into(),
+        ),
+        Some((Field::Reasoning, a, b)) => (
+            None,
+            Some((a, b)),
+            " — the highlighted span of the reasoning, as the extractor located it".into(),
+        ),
+        None => (None, None, " (the extractor gave no span for it)".into()),
+    }
+}
+
 pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
     let run = run_of(v, id)?;
     let live = run.live();
@@ -723,7 +871,7 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
         rec.id,
         rec.sample
     );
-    let mut b = String::new();
+    let mut b = String::from("<div id=\"live-sample\" data-live>");
     let _ = write!(
         b,
         "<p class=\"sub\"><a href=\"{}\">{}</a></p><h1>Item {} <small>({}, {}, sample {})</small> {}</h1>",
@@ -834,29 +982,8 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
     );
     // Response with the deciding span.
     b.push_str("<h2>Response</h2>");
-    let from_reasoning = rec.rule == "reasoning_final";
     let resp = rec.response.as_deref().unwrap_or("");
-    let span_in = |t: &str| {
-        rec.answer.and_then(|a| {
-            deciding_span(
-                &anesbench_core::extract::split_think(t).1,
-                &options,
-                a,
-                &rec.rule,
-            )
-            .map(|sp| (a, sp))
-        })
-    };
-    // The extractor reads the response without its <think> block: locate the span there
-    // and map it back by finding that text in the full response.
-    let locate = |t: &str| -> Option<(usize, usize)> {
-        let rest = anesbench_core::extract::split_think(t).1;
-        let (_, (a, bb)) = span_in(t)?;
-        let piece = &rest[a..bb];
-        let at = t.rfind(piece)?;
-        Some((at, at + piece.len()))
-    };
-    let resp_span = if from_reasoning { None } else { locate(resp) };
+    let (resp_span, reas_span, span_note) = deciding_spans(&rec, &options, item.is_some());
     if rec.response.is_none() {
         b.push_str("<p class=\"muted\">No response.</p>");
     } else {
@@ -870,23 +997,16 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
         b,
         "<p>Decided by rule <code>{}</code>{}</p>",
         esc(&rec.rule),
-        if resp_span.is_some() {
-            " — the highlighted span (located by running the extractor again on parts of the text)"
-        } else if rec.answer.is_some() && !from_reasoning {
-            " (its span could not be located)"
-        } else {
-            ""
-        }
+        esc(&span_note)
     );
     if let Some(r) = &rec.reasoning {
-        let rs = if from_reasoning { locate(r) } else { None };
         let _ = write!(
             b,
             "<details class=\"reasoning\"{}><summary>Reasoning ({} characters{})</summary><pre>{}</pre></details>",
-            if from_reasoning { " open" } else { "" },
+            if reas_span.is_some() { " open" } else { "" },
             r.chars().count(),
             rec.reasoning_tokens.map_or(String::new(), |t| format!(", {t} tokens")),
-            highlighted(r, rs)
+            highlighted(r, reas_span)
         );
     }
     // Log-probabilities.
@@ -917,40 +1037,21 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
     // Candidates (self-consistency, best-of-N): every sample of the item.
     let sib = s.index.samples_of(e.item);
     if sib.len() > 1 {
-        let recs: Vec<SampleRecord> = sib
+        let recs: Vec<(u32, SampleRecord)> = sib
             .iter()
-            .filter_map(|&j| reader.record(&s.index.entries[j as usize]).ok())
+            .filter_map(|&j| Some((j, reader.record(&s.index.entries[j as usize]).ok()?)))
             .collect();
-        let vote = anesbench_core::vote::majority(&recs);
-        let _ = write!(
-            b,
-            "<h2>Candidates</h2><p>{} samples · votes: {} · decision: <b>{}</b> (<code>{}</code>)</p>\
-             <table class=\"samples\"><thead><tr><th>Sample</th><th>Answer</th><th>Votes for it</th><th>Reward</th><th>Rule</th><th>Outcome</th></tr></thead><tbody>",
-            recs.len(),
-            esc(&vote.votes.iter().map(|(c, n)| format!("{c}: {n}")).collect::<Vec<_>>().join(", ")),
-            vote.answer.map_or("no answer".into(), |c| c.to_string()),
-            vote.rule
-        );
-        for (&j, r) in sib.iter().zip(&recs) {
-            let votes = r
-                .answer
-                .and_then(|a| vote.votes.get(&a))
-                .copied()
-                .unwrap_or(0);
-            let _ = write!(
-                b,
-                "<tr{}><td><a href=\"{}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
-                if j == n { " class=\"current\"" } else { "" },
-                esc(&l.sample(&run.id, j)),
-                r.sample,
-                r.answer.map_or("–".into(), |c| c.to_string()),
-                votes,
-                r.reward.map_or("–".into(), |x| format!("{x:.3}")),
-                esc(&r.rule),
-                outcome_cell(&s.index.entries[j as usize])
-            );
-        }
-        b.push_str("</tbody></table>");
+        b.push_str(&candidates_html(
+            l,
+            &run.id,
+            n,
+            &s.info.solver,
+            &recs,
+            |j| outcome_cell(&s.index.entries[j as usize]),
+        ));
+    }
+    if let Some(tree) = crate::trees::find(&run.dir, rec.lang, &rec.id) {
+        b.push_str(&crate::trees::render(&tree));
     }
     // Metadata.
     let opt = |x: Option<u32>| x.map_or("–".to_string(), |v| v.to_string());
@@ -968,7 +1069,11 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
         esc(rec.finish_reason.as_deref().unwrap_or("–")),
         esc(rec.error.as_deref().unwrap_or("–")),
     );
-    let _ = write!(b, "<p class=\"muted\">samples.jsonl line {}</p>", e.line);
+    let _ = write!(
+        b,
+        "<p class=\"muted\">samples.jsonl line {}</p></div>",
+        e.line
+    );
     let poll = format!("/run/{}/poll", run.id);
     let gen = s.index.generation;
     Ok(page(l, &title, &b, live.then_some((poll.as_str(), gen))))

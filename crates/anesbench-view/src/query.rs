@@ -252,75 +252,128 @@ pub fn run_query(ix: &Index, q: &Query, items: Option<&Items>) -> Vec<u32> {
 const READ_GROUP: u64 = 8 << 20;
 
 /// Of `cands`, those whose response, reasoning, question or options contain `text`.
-/// The file is read in large sequential pieces covering the candidates' lines, and only
-/// the response and reasoning spans of each candidate are searched.
 pub fn search(ix: &Index, cands: &[u32], text: &str, items: Option<&Items>) -> Vec<u32> {
     let needle = Needle::new(text);
-    let mut keep = vec![false; ix.entries.len()];
-    // Items whose question or options match.
-    if let Some(d) = items {
-        let mut item_hit: Vec<Option<bool>> = vec![None; ix.items.len()];
-        for &i in cands {
-            let it = ix.entries[i as usize].item as usize;
-            let hit = *item_hit[it].get_or_insert_with(|| {
-                let k = &ix.items[it];
-                d.get(k.lang, &k.id).is_some_and(|item| {
-                    needle.in_text(&item.question) || item.options.iter().any(|o| needle.in_text(o))
-                })
-            });
-            keep[i as usize] = hit;
-        }
-    }
-    let mut order: Vec<u32> = cands
-        .iter()
-        .copied()
-        .filter(|&i| {
-            let e = &ix.entries[i as usize];
-            !keep[i as usize] && (e.resp != (0, 0) || e.reas != (0, 0))
-        })
-        .collect();
-    order.sort_by_key(|&i| ix.entries[i as usize].off);
-    let Ok(file) = std::fs::File::open(&ix.path) else {
-        return Vec::new();
-    };
-    let mut buf = Vec::new();
-    let mut at = 0;
-    while at < order.len() {
-        // A group of candidates whose lines fit in one read.
-        let first = ix.entries[order[at] as usize].off;
-        let mut end = at;
-        let mut last_end = first;
-        while end < order.len() {
-            let e = &ix.entries[order[end] as usize];
-            let e_end = e.off + u64::from(e.len);
-            if end > at && e_end - first > READ_GROUP {
-                break;
-            }
-            last_end = last_end.max(e_end);
-            end += 1;
-        }
-        buf.resize((last_end - first) as usize, 0);
-        use std::os::unix::fs::FileExt;
-        if file.read_exact_at(&mut buf, first).is_err() {
-            break;
-        }
-        for &i in &order[at..end] {
-            let e = &ix.entries[i as usize];
-            let base = (e.off - first) as usize;
-            let found = [e.resp, e.reas]
-                .iter()
-                .any(|&(a, b)| b > a && needle.in_raw(&buf[base + a as usize..base + b as usize]));
-            if found {
-                keep[i as usize] = true;
-            }
-        }
-        at = end;
-    }
+    let mut keep = search_raw(ix, cands, &needle);
+    search_items(ix, cands, &needle, items, &mut keep);
     cands
         .iter()
         .copied()
         .filter(|&i| keep[i as usize])
         .collect()
+}
+
+/// Mark the candidates whose item's question or options contain the needle.
+pub fn search_items(
+    ix: &Index,
+    cands: &[u32],
+    needle: &Needle,
+    items: Option<&Items>,
+    keep: &mut [bool],
+) {
+    let Some(d) = items else { return };
+    let mut item_hit: Vec<Option<bool>> = vec![None; ix.items.len()];
+    for &i in cands {
+        if keep[i as usize] {
+            continue;
+        }
+        let it = ix.entries[i as usize].item as usize;
+        let hit = *item_hit[it].get_or_insert_with(|| {
+            let k = &ix.items[it];
+            d.get(k.lang, &k.id).is_some_and(|item| {
+                needle.in_text(&item.question) || item.options.iter().any(|o| needle.in_text(o))
+            })
+        });
+        keep[i as usize] = hit;
+    }
+}
+
+/// Per entry of the index: whether it is a candidate whose response or reasoning contains
+/// the needle. The file is read in large sequential pieces covering the candidates'
+/// lines, and only the response and reasoning spans of each candidate are searched, on
+/// every core.
+pub fn search_raw(ix: &Index, cands: &[u32], needle: &Needle) -> Vec<bool> {
+    let mut keep = vec![false; ix.entries.len()];
+    let mut order: Vec<u32> = cands
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let e = &ix.entries[i as usize];
+            e.resp != (0, 0) || e.reas != (0, 0)
+        })
+        .collect();
+    order.sort_by_key(|&i| ix.entries[i as usize].off);
+    let Ok(file) = std::fs::File::open(&ix.path) else {
+        return keep;
+    };
+    // Groups of candidates whose lines fit in one read.
+    let mut groups = Vec::new();
+    let mut at = 0;
+    while at < order.len() {
+        let first = ix.entries[order[at] as usize].off;
+        let mut end = at;
+        while end < order.len() {
+            let e = &ix.entries[order[end] as usize];
+            if end > at && e.off + u64::from(e.len) - first > READ_GROUP {
+                break;
+            }
+            end += 1;
+        }
+        groups.push(at..end);
+        at = end;
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let found: Vec<Vec<u32>> = std::thread::scope(|sc| {
+        let workers: Vec<_> = (0..threads.min(groups.len()).max(1))
+            .map(|_| {
+                sc.spawn(|| {
+                    use std::os::unix::fs::FileExt;
+                    let mut buf = Vec::new();
+                    let mut hits = Vec::new();
+                    loop {
+                        let g = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(r) = groups.get(g) else { break };
+                        let group = &order[r.clone()];
+                        let first = ix.entries[group[0] as usize].off;
+                        let last_end = group
+                            .iter()
+                            .map(|&i| {
+                                let e = &ix.entries[i as usize];
+                                e.off + u64::from(e.len)
+                            })
+                            .max()
+                            .unwrap_or(first);
+                        buf.resize((last_end - first) as usize, 0);
+                        if file.read_exact_at(&mut buf, first).is_err() {
+                            continue;
+                        }
+                        for &i in group {
+                            let e = &ix.entries[i as usize];
+                            let base = (e.off - first) as usize;
+                            let hit = [e.resp, e.reas].iter().any(|&(a, b)| {
+                                b > a && needle.in_raw(&buf[base + a as usize..base + b as usize])
+                            });
+                            if hit {
+                                hits.push(i);
+                            }
+                        }
+                    }
+                    hits
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    for i in found.into_iter().flatten() {
+        keep[i as usize] = true;
+    }
+    keep
 }
 
 /// Recent query results per run, valid while the index generation is unchanged.

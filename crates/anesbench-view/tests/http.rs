@@ -6,8 +6,15 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
+use anesbench_core::Lang;
+use anesbench_run::Settings;
 use anesbench_view::client::get;
 use common::*;
+
+async fn poll_json(addr: std::net::SocketAddr, id: &str) -> serde_json::Value {
+    let t = get(addr, &format!("/run/{id}/poll")).await.unwrap().text();
+    serde_json::from_str(&t).unwrap()
+}
 
 fn count(html: &str) -> String {
     html.split("<p class=\"count\">")
@@ -254,8 +261,163 @@ async fn loglik_bars_and_self_consistency_candidates() {
         .text();
     assert!(t.contains("<h2>Candidates</h2>"));
     assert!(t.contains("votes: A: 1, B: 2"), "{t}");
-    assert!(t.contains("decision: <b>B</b>"));
+    assert!(t.contains("decision: <b class=\"decision\">B</b> (<code>majority</code>)"));
     assert!(t.contains("0.700") && t.contains("class=\"current\""));
+    // The two candidates that answered B voted for the decision; the A one did not.
+    assert_eq!(t.matches("voted for the decision</span>").count(), 2, "{t}");
+}
+
+/// Best-of-N by likelihood: every candidate with its mean log-probability and batch, and
+/// the one whose likelihood decided marked (the decision is `vote::best_likelihood`'s).
+#[tokio::test]
+async fn best_of_n_candidates_show_likelihoods_and_the_deciding_one() {
+    let d = tempfile::tempdir().unwrap();
+    let data = write_dataset(d.path());
+    let runs = d.path().join("runs");
+    let mut bon = Vec::new();
+    for (k, (resp, ans, lp)) in [
+        ("Answer: A", 'A', -0.5),
+        ("Answer: B", 'B', -0.2),
+        ("Answer: B", 'B', -0.9),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut x = s("1", Lang::En, resp, Some(ans));
+        x.sample = k as u32;
+        x.mean_logprob = Some(lp);
+        x.batch = Some(3);
+        bon.push(x);
+    }
+    let settings = Settings {
+        samples: 3,
+        temperature: Some(0.7),
+        ..Settings::default()
+    };
+    let dir = runs.join("bon");
+    write_run(&dir, &data, "model-bon", settings, &bon);
+    let m = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let m = m.replace("self-consistency:3", "best-of-n:3:likelihood");
+    std::fs::write(dir.join("manifest.json"), m).unwrap();
+    let (addr, v) = start(&[runs]).await;
+    let t = get(addr, &format!("/run/{}/sample/0", run_id(&v, "bon")))
+        .await
+        .unwrap()
+        .text();
+    assert!(
+        t.contains("3 candidates · aggregation <code>best_likelihood</code>"),
+        "{t}"
+    );
+    assert!(t.contains("decision: <b class=\"decision\">B</b> (<code>best_likelihood</code>)"));
+    assert_eq!(t.matches("decided (highest likelihood)").count(), 1, "{t}");
+    let row = t
+        .split("<tr")
+        .find(|r| r.contains("decided (highest"))
+        .unwrap();
+    assert!(row.contains(">-0.200<") && row.contains(">3<"), "{row}");
+    for lp in ["-0.500", "-0.900"] {
+        assert!(t.contains(lp), "{lp}");
+    }
+}
+
+/// A run with a `trees.jsonl` (hand-written, as a beam search writes it) shows the tree of
+/// the item on its sample page; an item without a tree shows none.
+#[tokio::test]
+async fn the_search_tree_of_an_item_is_drawn() {
+    let d = tempfile::tempdir().unwrap();
+    let runs = fixture(d.path());
+    let tree = r#"{"id": "1", "lang": "en", "strategy": "beam:2,2,32", "nodes": [{"n": 0, "parent": null, "text": "Consider haemodynamics", "tokens": 32, "reward": 0.71, "status": "kept"}, {"n": 1, "parent": null, "text": "Guess <i>A</i>", "tokens": 8, "reward": 0.12, "status": "pruned"}, {"n": 2, "parent": 0, "text": "Answer: B", "tokens": 5, "reward": 0.93, "status": "final"}]}"#;
+    std::fs::write(runs.join("sc").join("trees.jsonl"), format!("{tree}\n")).unwrap();
+    let (addr, v) = start(&[runs]).await;
+    let id = run_id(&v, "sc");
+    let t = get(addr, &format!("/run/{id}/sample/0"))
+        .await
+        .unwrap()
+        .text();
+    assert!(t.contains("<h2>Search tree</h2>"), "{t}");
+    assert!(t.contains("beam:2,2,32 · 3 nodes: 1 kept, 1 pruned, 0 cut, 1 final"));
+    assert!(t.contains("Guess &lt;i&gt;A&lt;/i&gt;"));
+    assert!(t.contains("<li class=\"node final\"><span class=\"tag final\">final</span> <span class=\"reward\">reward 0.930</span>"));
+    let a = run_id(&v, "a");
+    let t = get(addr, &format!("/run/{a}/sample/0"))
+        .await
+        .unwrap()
+        .text();
+    assert!(!t.contains("Search tree"));
+}
+
+/// The deciding span is the extractor's own: exactly the answer statement is marked.
+#[tokio::test]
+async fn the_deciding_span_is_highlighted_exactly() {
+    let d = tempfile::tempdir().unwrap();
+    let runs = fixture(d.path());
+    let (addr, v) = start(&[runs]).await;
+    let id = run_id(&v, "a");
+    let t = get(addr, &format!("/run/{id}/sample/0"))
+        .await
+        .unwrap()
+        .text();
+    assert!(
+        t.contains("<pre class=\"response\">Etomidate keeps the blood pressure.\n<mark>Answer: B</mark></pre>"),
+        "{t}"
+    );
+    assert!(t.contains("as the extractor located it"));
+    let t = get(addr, &format!("/run/{id}/sample/4"))
+        .await
+        .unwrap()
+        .text();
+    // A record whose rule the extractor no longer gives (here written as `answer_label`;
+    // the extractor says `zh_label`) gets no span rather than a guessed one.
+    assert!(
+        t.contains("extracting again now gives B by rule zh_label: no span shown"),
+        "{t}"
+    );
+    assert!(!t.contains("<mark>"));
+    // No answer: nothing marked.
+    let t = get(addr, &format!("/run/{id}/sample/3"))
+        .await
+        .unwrap()
+        .text();
+    assert!(!t.contains("<mark>"));
+}
+
+/// The live view tails the file: after lines are appended, the poll sees the new samples
+/// and the index has read exactly the appended bytes, not the run again.
+#[tokio::test]
+async fn the_live_tail_reads_only_appended_bytes() {
+    let d = tempfile::tempdir().unwrap();
+    let runs = fixture(d.path());
+    let (addr, v) = start(std::slice::from_ref(&runs)).await;
+    let id = run_id(&v, "b");
+    let before = poll_json(addr, &id).await;
+    let path = runs.join("b").join("samples.jsonl");
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert_eq!(before["samples"], 7);
+    assert_eq!(before["bytes_read"], size);
+    let first = std::fs::read_to_string(&path).unwrap();
+    let line = first
+        .lines()
+        .next()
+        .unwrap()
+        .replace("\"sample\":0", "\"sample\":1");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    writeln!(f, "{line}").unwrap();
+    drop(f);
+    let after = poll_json(addr, &id).await;
+    assert_eq!(after["samples"], 8);
+    assert_eq!(
+        after["bytes_read"].as_u64().unwrap(),
+        size + line.len() as u64 + 1,
+        "only the appended line is read"
+    );
+    assert_ne!(after["gen"], before["gen"]);
+    // The run page now lists it, inside the part the live script replaces in place.
+    let t = get(addr, &format!("/run/{id}")).await.unwrap().text();
+    let list = t.split("<div id=\"live-list\" data-live>").nth(1).unwrap();
+    assert!(list.contains("8 of 8 samples"), "{list}");
 }
 
 #[tokio::test]

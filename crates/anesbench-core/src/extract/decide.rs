@@ -19,12 +19,17 @@ use super::context;
 use super::statements::{Named, Statement};
 use super::Extraction;
 
-pub fn decide(statements: &[Statement], text: &str) -> Option<Extraction> {
-    let found = by_strength(statements, text)?;
+/// The answer the statements give, with the statement that decided a letter (`None` for
+/// no answer).
+pub fn decide_at<'s>(
+    statements: &'s [Statement],
+    text: &str,
+) -> Option<(Extraction, Option<&'s Statement>)> {
+    let (found, by) = by_strength(statements, text)?;
     let Some(c) = found.answer else {
-        return Some(found);
+        return Some((found, None));
     };
-    Some(unretracted_conflict(statements, text, c).unwrap_or(found))
+    Some(unretracted_conflict(statements, text, c).unwrap_or((found, by)))
 }
 
 /// A reply that states two different answers and takes neither back has no answer, even
@@ -32,7 +37,11 @@ pub fn decide(statements: &[Statement], text: &str) -> Option<Extraction> {
 /// statements that merely evaluate ("C is correct") do not count as answers here. A
 /// correction marker between them ("Answer: B. Wait, no, actually the answer is C")
 /// makes the later one the answer.
-fn unretracted_conflict(statements: &[Statement], text: &str, c: char) -> Option<Extraction> {
+fn unretracted_conflict<'s>(
+    statements: &'s [Statement],
+    text: &str,
+    c: char,
+) -> Option<(Extraction, Option<&'s Statement>)> {
     let top = statements.iter().map(|s| s.strength).max()?;
     let answers: Vec<&Statement> = statements
         .iter()
@@ -53,23 +62,26 @@ fn unretracted_conflict(statements: &[Statement], text: &str, c: char) -> Option
         if context::corrects(&text[current.end.min(s.pos)..s.pos]) {
             current = s;
         } else {
-            return Some(Extraction::none(super::AMBIGUOUS));
+            return Some((Extraction::none(super::AMBIGUOUS), None));
         }
     }
     Some(match current.named {
-        Named::Letter(l) => Extraction::found(l, current.rule),
-        _ => Extraction::none(super::AMBIGUOUS),
+        Named::Letter(l) => (Extraction::found(l, current.rule), Some(current)),
+        _ => (Extraction::none(super::AMBIGUOUS), None),
     })
 }
 
-fn by_strength(statements: &[Statement], text: &str) -> Option<Extraction> {
+fn by_strength<'s>(
+    statements: &'s [Statement],
+    text: &str,
+) -> Option<(Extraction, Option<&'s Statement>)> {
     let top = statements.iter().map(|s| s.strength).max()?;
     let deciding: Vec<&Statement> = statements.iter().filter(|s| s.strength == top).collect();
     let last = deciding.last()?;
     if let Named::Letter(c) = last.named {
         if let Some(k) = deciding.iter().rposition(|s| s.named != last.named) {
             if context::corrects(&text[deciding[k].end.min(last.pos)..last.pos]) {
-                return Some(Extraction::found(c, last.rule));
+                return Some((Extraction::found(c, last.rule), Some(*last)));
             }
         }
     }
@@ -84,8 +96,8 @@ fn by_strength(statements: &[Statement], text: &str) -> Option<Extraction> {
         }
     }
     Some(match (letters.as_slice(), several, out_of_range) {
-        ([c], false, false) => Extraction::found(*c, last.rule),
-        ([], false, true) => Extraction::none(super::NO_ANSWER),
-        _ => Extraction::none(super::AMBIGUOUS),
+        ([c], false, false) => (Extraction::found(*c, last.rule), Some(*last)),
+        ([], false, true) => (Extraction::none(super::NO_ANSWER), None),
+        _ => (Extraction::none(super::AMBIGUOUS), None),
     })
 }

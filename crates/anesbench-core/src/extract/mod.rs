@@ -13,6 +13,8 @@
 
 mod context;
 mod decide;
+mod locate;
+mod mapped;
 mod normalize;
 mod numbered;
 mod statements;
@@ -24,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::item::{ascii_letter_index as index, letter};
 
+pub use locate::{locate, Field, Located};
 pub use think::{split_think, split_think_full, ThinkSplit};
 
 /// Rule name when nothing in the response names an option.
@@ -125,37 +128,61 @@ impl Ending {
 }
 
 fn extract_text_as(text: &str, options: &[String], ending: Ending) -> Extraction {
+    decide_text(text, options, ending).0
+}
+
+/// Where in the rewritten text the deciding evidence sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// Byte range in the plain text (folded, markdown removed, numbers as letters).
+    Plain(usize, usize),
+    /// Byte range in the folded text (markdown kept: the bold-letter rule reads it).
+    Folded(usize, usize),
+}
+
+/// The extraction, and where the evidence that decided a letter sits.
+fn decide_text(text: &str, options: &[String], ending: Ending) -> (Extraction, Option<At>) {
     let n = options.len().min(26);
     if n == 0 || text.trim().is_empty() {
-        return Extraction::none(NO_ANSWER);
+        return (Extraction::none(NO_ANSWER), None);
     }
     let folded = normalize::fold(text);
     let plain = normalize::plain(&folded);
     let plain = numbered::letters_for_numbers(&plain, &options[..n]);
-    if let Some(found) = decide::decide(&statements::find(&plain, n), &plain) {
-        return found;
+    let found = statements::find(&plain, n);
+    if let Some((x, by)) = decide::decide_at(&found, &plain) {
+        return (x, by.map(|s| At::Plain(s.pos, s.end)));
     }
+    let line_at = |(i, _): (usize, &str)| {
+        let (a, b) = weak::line_range(&plain, i);
+        At::Plain(a, b)
+    };
     // In a reply cut at the token limit the opening line is as the model meant it, but
     // nothing at the cut is: the last-line and last-sentence rules are skipped.
     let cut = ending == Ending::Truncated;
     if !cut {
         if let Some(c) = weak::final_line_letter(&plain, &options[..n]) {
-            return Extraction::found(c, "final_line_letter");
+            let at = weak::last_line(&plain).map(line_at);
+            return (Extraction::found(c, "final_line_letter"), at);
         }
     }
     if let Some(c) = weak::first_line_letter(&plain, &options[..n]) {
-        return Extraction::found(c, "first_line_letter");
+        let at = weak::first_line(&plain).map(line_at);
+        return (Extraction::found(c, "first_line_letter"), at);
     }
     if cut {
-        return Extraction::none(NO_ANSWER);
+        return (Extraction::none(NO_ANSWER), None);
     }
     if let Some(c) = weak::bold_letter(&folded, n) {
-        return Extraction::found(c, "bold_letter");
+        let at = weak::bold_range(&folded).map(|(a, b)| At::Folded(a, b));
+        return (Extraction::found(c, "bold_letter"), at);
     }
-    match weak::option_text(&plain, &options[..n]) {
-        Some(weak::TextMatch::One(c)) => Extraction::found(c, "option_text"),
-        Some(weak::TextMatch::Several) => Extraction::none(AMBIGUOUS),
-        None => Extraction::none(NO_ANSWER),
+    match weak::option_text_at(&plain, &options[..n]) {
+        Some((weak::TextMatch::One(c), (a, b))) => {
+            (Extraction::found(c, "option_text"), Some(At::Plain(a, b)))
+        }
+        Some((weak::TextMatch::Several, _)) => (Extraction::none(AMBIGUOUS), None),
+        None => (Extraction::none(NO_ANSWER), None),
     }
 }
 
@@ -185,18 +212,30 @@ pub fn extract_ended(
     options: &[String],
     ending: Ending,
 ) -> Extraction {
+    decide_ended(response, reasoning, options, ending).0
+}
+
+/// [`extract_ended`], with where the deciding evidence sits: in the response without its
+/// `<think>` blocks (`false`), or in the reasoning (`true`).
+fn decide_ended(
+    response: Option<&str>,
+    reasoning: Option<&str>,
+    options: &[String],
+    ending: Ending,
+) -> (Extraction, Option<(bool, At)>) {
     let split = split_think_full(response.unwrap_or(""));
-    let found = extract_text_as(&split.rest, options, ending);
+    let (found, at) = decide_text(&split.rest, options, ending);
+    let in_response = (found.clone(), at.map(|a| (false, a)));
     if found.answer.is_some() || !split.rest.trim().is_empty() {
-        return found;
+        return in_response;
     }
     // A trace cut at the token limit stopped wherever the cut fell: even a final statement
     // in its last paragraph was no conclusion yet (the model may have gone on to weigh it).
     if ending == Ending::Truncated {
-        return found;
+        return in_response;
     }
     let Some(reasoning) = reasoning.filter(|r| !r.trim().is_empty()) else {
-        return found;
+        return in_response;
     };
     let n = options.len().min(26);
     let plain = normalize::plain(&normalize::fold(reasoning));
@@ -205,14 +244,20 @@ pub fn extract_ended(
         .filter(|s| s.strength == statements::FINAL)
         .collect();
     let last_paragraph = plain.trim_end().rfind("\n\n").map_or(0, |i| i + 2);
-    match (decide::decide(&finals, &plain), finals.last()) {
+    match (decide::decide_at(&finals, &plain), finals.last()) {
         (
-            Some(Extraction {
-                answer: Some(c), ..
-            }),
+            Some((
+                Extraction {
+                    answer: Some(c), ..
+                },
+                by,
+            )),
             Some(last),
-        ) if last.pos >= last_paragraph => Extraction::found(c, "reasoning_final"),
-        _ => found,
+        ) if last.pos >= last_paragraph => (
+            Extraction::found(c, "reasoning_final"),
+            by.map(|s| (true, At::Plain(s.pos, s.end))),
+        ),
+        _ => in_response,
     }
 }
 

@@ -4,6 +4,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::mapped::{Mapped, Part};
+
 static LATEX_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mathit|mathsf|mbox|operatorname)\s*\{([^{}]*)\}")
         .expect("valid regex")
@@ -16,15 +18,7 @@ static BULLET_STAR: LazyLock<Regex> =
 /// Full-width ASCII (`Ｃ`, `：`, `（`) to ASCII, ideographic space to space, and LaTeX
 /// text wrappers (`\text{C}`) unwrapped. Markdown is kept: the bold-letter rule reads it.
 pub fn fold(text: &str) -> String {
-    let folded: String = text
-        .chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            '\u{2019}' => '\'',
-            _ => c,
-        })
-        .collect();
+    let folded: String = text.chars().map(fold_char).collect();
     let mut out = folded;
     // Nested wrappers (`\textbf{\text{C}}`) unwrap one level per pass.
     for _ in 0..4 {
@@ -35,6 +29,48 @@ pub fn fold(text: &str) -> String {
         out = next;
     }
     out
+}
+
+fn fold_char(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        '\u{2019}' => '\'',
+        _ => c,
+    }
+}
+
+/// [`fold`] of a mapped text (the same rewrites, with positions kept).
+pub fn fold_mapped(text: &Mapped) -> Mapped {
+    let mut out = text.map_chars(fold_char);
+    for _ in 0..4 {
+        let next = out.replace_regex(&LATEX_TEXT, |c| {
+            let g = c.get(1).expect("the pattern has one group");
+            vec![Part::Group(g.start(), g.end())]
+        });
+        if next.text == out.text {
+            break;
+        }
+        out = next;
+    }
+    out
+}
+
+/// [`plain`] of a mapped text.
+pub fn plain_mapped(folded: &Mapped) -> Mapped {
+    let s = folded.replace_regex(&HEADING, |_| Vec::new());
+    let s = s.replace_regex(&BULLET_STAR, |c| {
+        let (all, g) = (c.get(0).expect("group 0"), c.get(1).expect("group 1"));
+        vec![
+            Part::Group(g.start(), g.end()),
+            Part::Text("- ", g.end(), all.end()),
+        ]
+    });
+    let mut s = s.replace_str("**", "").replace_str("__", "");
+    for ch in ["*", "`", "$"] {
+        s = s.replace_str(ch, "");
+    }
+    s.replace_str("\\(", " ").replace_str("\\)", " ")
 }
 
 /// [`fold`]ed text with markdown emphasis, headings and inline code marks removed.

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::mapped::Mapped;
 use super::normalize::for_compare;
 
 /// A numbered entry: at a line start ("2. Ketamine", "Option 2: Ketamine") or inline
@@ -27,11 +28,34 @@ static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
 /// `plain` with option numbers turned into letters when the reply numbers the options;
 /// unchanged otherwise.
 pub fn letters_for_numbers<'a>(plain: &'a str, options: &[String]) -> Cow<'a, str> {
-    if !numbers_options(plain, options) {
+    let Some(edits) = number_edits(plain, options) else {
         return Cow::Borrowed(plain);
-    }
+    };
     let mut out = String::with_capacity(plain.len());
     let mut last = 0;
+    for (from, to, c) in edits {
+        out.push_str(&plain[last..from]);
+        out.push(c);
+        last = to;
+    }
+    out.push_str(&plain[last..]);
+    Cow::Owned(out)
+}
+
+/// [`letters_for_numbers`] of a mapped text.
+pub fn letters_for_numbers_mapped(plain: &Mapped, options: &[String]) -> Mapped {
+    match number_edits(&plain.text, options) {
+        Some(edits) => plain.edit(&edits),
+        None => plain.clone(),
+    }
+}
+
+/// The byte ranges of `plain` that become a letter, when the reply numbers the options.
+fn number_edits(plain: &str, options: &[String]) -> Option<Vec<(usize, usize, char)>> {
+    if !numbers_options(plain, options) {
+        return None;
+    }
+    let mut edits = Vec::new();
     for caps in REFERENCE.captures_iter(plain) {
         let (Some(all), Some(num)) = (caps.get(0), caps.get(1)) else {
             continue;
@@ -50,12 +74,9 @@ pub fn letters_for_numbers<'a>(plain: &'a str, options: &[String]) -> Cow<'a, st
         } else {
             num.start()
         };
-        out.push_str(&plain[last..from]);
-        out.push(super::letter(k - 1));
-        last = num.end();
+        edits.push((from, num.end(), super::letter(k - 1)));
     }
-    out.push_str(&plain[last..]);
-    Cow::Owned(out)
+    Some(edits)
 }
 
 /// What follows the number leaves it a name: not a decimal, a unit or (after "the answer

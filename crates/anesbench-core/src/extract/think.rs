@@ -27,7 +27,23 @@ pub fn split_think(text: &str) -> (Option<String>, String) {
 
 /// [`split_think`] that also says whether a block was left unclosed.
 pub fn split_think_full(text: &str) -> ThinkSplit {
-    let mut rest = String::new();
+    split_with_pieces(text).0
+}
+
+/// [`split_think_full`]'s `rest` as a mapped text: positions in the response kept.
+pub(crate) fn rest_mapped(text: &str) -> super::mapped::Mapped {
+    let mut m = super::mapped::Mapped::default();
+    for (a, b) in split_with_pieces(text).1 {
+        m.push_src(&text[a..b], a);
+    }
+    m.trim()
+}
+
+/// The split, and the byte ranges of `text` that make up `rest` (before trimming).
+fn split_with_pieces(text: &str) -> (ThinkSplit, Vec<(usize, usize)>) {
+    let mut rest: Vec<(usize, usize)> = Vec::new();
+    let rest_blank =
+        |rest: &Vec<(usize, usize)>| rest.iter().all(|&(a, b)| text[a..b].trim().is_empty());
     let mut parts: Vec<&str> = Vec::new();
     let mut unclosed = false;
     let mut pos = 0;
@@ -38,16 +54,16 @@ pub fn split_think_full(text: &str) -> ThinkSplit {
             // A close before any open: reasoning whose opening tag was in the prompt, if
             // nothing was said before it; otherwise a stray tag that is just dropped.
             (o, Some(c)) if o.is_none_or(|o| c < o) => {
-                if rest.trim().is_empty() && parts.is_empty() {
+                if rest_blank(&rest) && parts.is_empty() {
                     rest.clear();
                     parts.push(&text[pos..c]);
                 } else {
-                    rest.push_str(&text[pos..c]);
+                    rest.push((pos, c));
                 }
                 pos = c + CLOSE.len();
             }
             (Some(o), _) => {
-                rest.push_str(&text[pos..o]);
+                rest.push((pos, o));
                 let body = o + OPEN.len();
                 match text[body..].find(CLOSE) {
                     Some(c) => {
@@ -65,7 +81,7 @@ pub fn split_think_full(text: &str) -> ThinkSplit {
             _ => break,
         }
     }
-    rest.push_str(&text[pos..]);
+    rest.push((pos, text.len()));
     let reasoning = if parts.is_empty() {
         None
     } else {
@@ -77,11 +93,13 @@ pub fn split_think_full(text: &str) -> ThinkSplit {
                 .join("\n\n"),
         )
     };
-    ThinkSplit {
+    let joined: String = rest.iter().map(|&(a, b)| &text[a..b]).collect();
+    let split = ThinkSplit {
         reasoning,
-        rest: rest.trim().to_string(),
+        rest: joined.trim().to_string(),
         unclosed,
-    }
+    };
+    (split, rest)
 }
 
 #[cfg(test)]

@@ -41,7 +41,27 @@ static REASON: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-fn last_line(text: &str) -> Option<(usize, &str)> {
+/// Byte range of line `i` (as `text.lines()` counts them) in `text`, trimmed.
+pub fn line_range(text: &str, i: usize) -> (usize, usize) {
+    let line = text.lines().nth(i).unwrap_or("");
+    super::mapped::sub_range(text, line.trim())
+}
+
+/// The first line that is not blank, as `first_line_letter` reads it.
+pub fn first_line(text: &str) -> Option<(usize, &str)> {
+    text.lines().enumerate().find(|(_, l)| !l.trim().is_empty())
+}
+
+/// Byte range of the bold letters on the last line that `bold_letter` read.
+pub fn bold_range(folded: &str) -> Option<(usize, usize)> {
+    let (_, line) = last_line(folded)?;
+    let (base, _) = super::mapped::sub_range(folded, line);
+    let first = BOLD_LETTER.find(line)?;
+    let last = BOLD_LETTER.find_iter(line).last()?;
+    Some((base + first.start(), base + last.end()))
+}
+
+pub fn last_line(text: &str) -> Option<(usize, &str)> {
     let lines: Vec<&str> = text.lines().collect();
     let i = lines.iter().rposition(|l| !l.trim().is_empty())?;
     Some((i, lines[i]))
@@ -126,7 +146,15 @@ pub enum TextMatch {
 /// The response is one option's text, or its last sentence states an answer ("The answer is
 /// propofol.") and holds the text of exactly one option (not negated). Texts shorter
 /// than 3 characters (2 for Chinese) are too common to count.
+#[cfg(test)]
 pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
+    option_text_at(plain, options).map(|(m, _)| m)
+}
+
+/// [`option_text`], with the byte range of `plain` that it read: the whole reply, or its
+/// last sentence.
+pub fn option_text_at(plain: &str, options: &[String]) -> Option<(TextMatch, (usize, usize))> {
+    let whole_range = super::mapped::sub_range(plain, plain.trim());
     let wanted: Vec<(usize, String)> = options
         .iter()
         .enumerate()
@@ -138,7 +166,7 @@ pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
         .collect();
     let whole = for_compare(plain);
     if let Some((i, _)) = wanted.iter().find(|(_, o)| *o == whole) {
-        return Some(TextMatch::One(super::letter(*i)));
+        return Some((TextMatch::One(super::letter(*i)), whole_range));
     }
     // "Epinephrine (C)": the text and its own letter.
     if let Some(caps) = TEXT_THEN_LETTER.captures(&whole) {
@@ -147,14 +175,16 @@ pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
             .iter()
             .find(|(i, o)| Some(*i) == index && *o == caps[1].trim())
         {
-            return Some(TextMatch::One(super::letter(*i)));
+            return Some((TextMatch::One(super::letter(*i)), whole_range));
         }
     }
     // A last line that is an option of a list ("B. Give oxygen") restates the list.
     if last_line(plain).is_some_and(|(_, l)| LIST_LINE.is_match(l.trim())) {
         return None;
     }
-    let line = for_compare(last_sentence(plain));
+    let sentence = last_sentence(plain);
+    let sentence_range = super::mapped::sub_range(plain, sentence.trim());
+    let line = for_compare(sentence);
     if !ANSWER_CUE.is_match(&line) {
         return None;
     }
@@ -184,8 +214,8 @@ pub fn option_text(plain: &str, options: &[String]) -> Option<TextMatch> {
     }
     match hits.as_slice() {
         [] => None,
-        [i] => Some(TextMatch::One(super::letter(*i))),
-        _ => Some(TextMatch::Several),
+        [i] => Some((TextMatch::One(super::letter(*i)), sentence_range)),
+        _ => Some((TextMatch::Several, sentence_range)),
     }
 }
 

@@ -102,6 +102,8 @@ pub struct Sample {
     pub reasoning: Option<&'static str>,
     pub logprobs: Option<BTreeMap<char, f64>>,
     pub reward: Option<f64>,
+    pub mean_logprob: Option<f64>,
+    pub batch: Option<u32>,
 }
 
 pub fn s(id: &'static str, lang: Lang, response: &'static str, answer: Option<char>) -> Sample {
@@ -121,6 +123,8 @@ pub fn s(id: &'static str, lang: Lang, response: &'static str, answer: Option<ch
         reasoning: None,
         logprobs: None,
         reward: None,
+        mean_logprob: None,
+        batch: None,
     }
 }
 
@@ -158,6 +162,8 @@ pub fn write_run(dir: &Path, data: &Path, model: &str, settings: Settings, sampl
             error: x.error.map(String::from),
             option_logprobs: x.logprobs.clone(),
             reward: x.reward,
+            mean_logprob: x.mean_logprob,
+            batch: x.batch,
             ..SampleRecord::new(x.id, x.lang, it.level, x.sample, it.answer, letters)
         };
         out.extend(serde_json::to_vec(&r).unwrap());
