@@ -749,6 +749,24 @@ pub fn candidates_html(
                     v.is_finite() && best_lp - v <= anesbench_core::loglik::TIE_EPS
                 })
         }
+        // Permuted runs: the original option order (candidate 0) decides.
+        Aggregation::IdentityOrder => r.sample == 0 && r.error.is_none(),
+        Aggregation::Reward(step_agg, sel) => {
+            let agrees = vote.answer.is_some() && r.error.is_none() && r.answer == vote.answer;
+            match sel {
+                anesbench_core::vote::Selection::Weighted => agrees,
+                anesbench_core::vote::Selection::Max => {
+                    let best = recs
+                        .iter()
+                        .filter(|(_, c)| c.error.is_none())
+                        .filter_map(|(_, c)| anesbench_core::vote::candidate_score(c, step_agg))
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    agrees
+                        && anesbench_core::vote::candidate_score(r, step_agg)
+                            .is_some_and(|v| best - v <= anesbench_core::loglik::TIE_EPS)
+                }
+            }
+        }
     };
     let mut o = String::new();
     let _ = write!(
@@ -776,6 +794,15 @@ pub fn candidates_html(
                 Aggregation::Majority => "<span class=\"tag pred\">voted for the decision</span>",
                 Aggregation::BestLikelihood => {
                     "<span class=\"tag pred\">decided (highest likelihood)</span>"
+                }
+                Aggregation::IdentityOrder => {
+                    "<span class=\"tag pred\">decided (original option order)</span>"
+                }
+                Aggregation::Reward(_, anesbench_core::vote::Selection::Max) => {
+                    "<span class=\"tag pred\">decided (highest reward)</span>"
+                }
+                Aggregation::Reward(_, anesbench_core::vote::Selection::Weighted) => {
+                    "<span class=\"tag pred\">weighted for the decision</span>"
                 }
             }
         } else {
