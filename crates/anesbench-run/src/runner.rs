@@ -277,7 +277,12 @@ pub async fn execute(req: RunRequest) -> Result<RunOutcome, RunError> {
             .and_then(|m| m.info.finished_at.clone())
             .is_some();
     // What the backend learnt while running (an HTTP server found to ignore `n`).
+    // The reward model's entry is the runner's own addition: keep it.
+    let reward = manifest.backend.details.get("reward").cloned();
     manifest.backend = described.describe();
+    if let Some(r) = reward {
+        manifest.backend.details.insert("reward".into(), r);
+    }
     manifest.info.finished_at = match (complete, keep) {
         (true, true) => old.and_then(|m| m.info.finished_at),
         (true, false) => Some(now_rfc3339()),

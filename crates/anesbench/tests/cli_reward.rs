@@ -77,7 +77,15 @@ async fn study_bon4_scores_every_candidate_with_the_prm_and_stores_no_key() {
         assert_eq!(r["step_rewards"].as_array().unwrap().len(), steps, "{r}");
         assert_eq!(r["reward_input_hash"].as_str().unwrap().len(), 64);
     }
-    assert_eq!(prm.bodies().len(), 12);
+    // The fake policy keeps `n`, so an item's 4 candidates come from one request and
+    // are scored by one reward request: 3 requests, 12 texts scored in all.
+    let bodies = prm.bodies();
+    assert_eq!(bodies.len(), 3);
+    let scored: usize = bodies
+        .iter()
+        .map(|b| b["input"].as_array().map_or(0, |a| a.len()))
+        .sum();
+    assert_eq!(scored, 12);
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
     assert_eq!(m["solver"], "best-of-n:4:prm:last:max");

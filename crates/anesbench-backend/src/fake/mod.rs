@@ -24,8 +24,8 @@
 pub mod fault;
 mod handlers;
 mod reply;
-pub mod script;
 pub mod reward;
+pub mod script;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -50,11 +50,7 @@ fn plot_err(id: &str, e: impl std::fmt::Display) -> ReportError {
     }
 }
 
-fn render(
-    id: &str,
-    fig: &Fig<'_>,
-    dir: Option<&Path>,
-) -> Result<(String, Option<String>)> {
+fn render(id: &str, fig: &Fig<'_>, dir: Option<&Path>) -> Result<(String, Option<String>)> {
     ensure_font();
     let mut svg = String::new();
     {
