@@ -76,6 +76,12 @@ pub fn export(v: &Viewer, out: &Path) -> anyhow::Result<Exported> {
             &pages::run_page(v, &inner, &run.id, None).map_err(err)?,
             &mut n,
         )?;
+        put(
+            &dir,
+            "analysis.html",
+            &pages::analysis_page(v, &inner, &run.id).map_err(err)?,
+            &mut n,
+        )?;
         for k in ["levels", "lang", "cot"] {
             if let Ok(svg) = pages::run_fig(v, &run.id, k) {
                 put(&dir, &format!("fig-{k}.svg"), &svg, &mut n)?;

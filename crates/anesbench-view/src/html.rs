@@ -145,6 +145,14 @@ impl Links {
         }
     }
 
+    /// The run's robustness, calibration and bilingual-consistency page.
+    pub fn run_analysis(&self, id: &str) -> String {
+        match self.site {
+            Site::Server => format!("/run/{id}/analysis"),
+            Site::Export { .. } => format!("{}r-{id}/analysis.html", self.root()),
+        }
+    }
+
     pub fn run_fig(&self, id: &str, kind: &str) -> String {
         match self.site {
             Site::Server => format!("/run/{id}/fig/{kind}.svg"),

@@ -169,6 +169,14 @@ pub fn router(v: Arc<Viewer>) -> Router {
             ),
         )
         .route(
+            "/run/{id}/analysis",
+            get(
+                |State(v): State<Arc<Viewer>>, Path(id): Path<String>| async move {
+                    blocking(HTML, move || pages::analysis_page(&v, &Links::SERVER, &id)).await
+                },
+            ),
+        )
+        .route(
             "/run/{id}/poll",
             get(
                 |State(v): State<Arc<Viewer>>, Path(id): Path<String>| async move {

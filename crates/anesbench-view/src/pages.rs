@@ -264,6 +264,37 @@ fn run_figures(sum: &Summary, loglik: bool) -> Vec<FigureKind> {
     v
 }
 
+/// Option-order robustness, calibration and bilingual consistency of one run: the
+/// report's analysis sections (the same numbers and figures as `anesbench report`), read
+/// from the run's records on demand.
+pub fn analysis_page(v: &Viewer, l: &Links, id: &str) -> PageResult {
+    use anesbench_report::analysis::{figures::draw_all, Analysis};
+    let run = run_of(v, id)?;
+    let title = {
+        let s = run.fresh();
+        title_of(&run, &s)
+    };
+    let rd = anesbench_report::RunDir::open(&run.dir)
+        .map_err(|e| PageError::NotFound(format!("cannot read the run: {e}")))?;
+    let mut a = Analysis::build(
+        std::slice::from_ref(&rd),
+        std::slice::from_ref(&title),
+        None,
+        true,
+    )
+    .map_err(|e| PageError::NotFound(e.to_string()))?;
+    draw_all(&mut a, None).map_err(|e| PageError::NotFound(e.to_string()))?;
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<h1>{}</h1><p class=\"sub\"><a href=\"{}\">back to the run</a></p>",
+        esc(&title),
+        esc(&l.run(&run.id))
+    );
+    anesbench_report::formats::analysis::html(&mut b, &a);
+    Ok(page(l, &format!("Analysis: {title}"), &b, None))
+}
+
 pub fn run_fig(v: &Viewer, id: &str, kind: &str) -> PageResult {
     let run = run_of(v, id)?;
     let kind = FigureKind::ALL
@@ -532,6 +563,11 @@ pub fn run_page(v: &Viewer, l: &Links, id: &str, qs: Option<&str>) -> PageResult
     }
     b.push_str("<h2>Accuracy</h2>");
     b.push_str(&accuracy_table(&sum));
+    let _ = write!(
+        b,
+        "<p class=\"sub\"><a class=\"analysis\" href=\"{}\">Robustness, calibration and bilingual consistency</a></p>",
+        esc(&l.run_analysis(&run.id))
+    );
     let figs = run_figures(&sum, info.mode == "loglik");
     if !figs.is_empty() {
         b.push_str("<div class=\"figs\">");

@@ -745,3 +745,44 @@ async fn static_export_is_self_contained() {
     let s1 = std::fs::read_to_string(out.join(format!("r-{id}/s-1.html"))).unwrap();
     assert!(s1.contains("&lt;script&gt;alert(1)"));
 }
+
+/// The run's analysis page carries the report's calibration and bilingual sections, with
+/// the numbers the report computes from the same records, and the run page links to it.
+#[tokio::test]
+async fn the_analysis_page_shows_calibration_and_bilingual_consistency() {
+    let d = tempfile::tempdir().unwrap();
+    let runs = fixture(d.path());
+    let (addr, v) = start(std::slice::from_ref(&runs)).await;
+    let id = run_id(&v, "loglik");
+    let run = get(addr, &format!("/run/{id}")).await.unwrap().text();
+    assert!(
+        run.contains(&format!("href=\"/run/{id}/analysis\"")),
+        "{run}"
+    );
+    let t = get(addr, &format!("/run/{id}/analysis"))
+        .await
+        .unwrap()
+        .text();
+    // The same sections, from the same records, as `anesbench report`.
+    let rd = anesbench_report::RunDir::open(runs.join("nested").join("loglik")).unwrap();
+    let a = anesbench_report::analysis::Analysis::build(
+        std::slice::from_ref(&rd),
+        &["model-loglik".to_string()],
+        None,
+        true,
+    )
+    .unwrap();
+    let mut want = String::new();
+    anesbench_report::formats::analysis::html(&mut want, &a);
+    let tables = |h: &str| -> Vec<String> {
+        h.split("<table>")
+            .skip(1)
+            .map(|t| t.split("</table>").next().unwrap_or("").to_string())
+            .collect()
+    };
+    let (got, exp) = (tables(&t), tables(&want));
+    assert!(!exp.is_empty());
+    assert_eq!(got, exp, "{t}");
+    assert!(t.contains("Calibration"), "{t}");
+    assert!(t.contains("15"), "{t}");
+}

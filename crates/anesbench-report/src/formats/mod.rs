@@ -1,6 +1,6 @@
 //! Output formats: one small file each, behind [`Exporter`].
 
-mod analysis;
+pub mod analysis;
 mod csv;
 mod html;
 mod json;
