@@ -3,7 +3,7 @@
 //! uninterrupted run, whether the server keeps `n` or ignores it.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anesbench_backend::fake::{FakeConfig, FakeServer, Fault, FaultRule, Script, Trigger};
@@ -11,34 +11,10 @@ use anesbench_core::vote;
 use anesbench_core::SampleRecord;
 use tokio::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_anesbench");
+mod common;
+use common::{write_synthetic, BIN};
 const N: usize = 5;
 const PER_LANG: usize = 30;
-
-fn write_synthetic(dir: &Path) -> PathBuf {
-    let root = dir.join("synthetic");
-    std::fs::create_dir_all(&root).unwrap();
-    for lang in ["en", "zh"] {
-        let items: Vec<serde_json::Value> = (0..PER_LANG)
-            .map(|i| {
-                let target = ["A", "B", "C", "D"][i % 4];
-                serde_json::json!({
-                    "id": format!("q{i}"),
-                    "question": format!("Synthetic {lang} question {i}: which agent fits?"),
-                    "A": format!("agent one {i}"), "B": format!("agent two {i}"),
-                    "C": format!("agent three {i}"), "D": format!("agent four {i}"),
-                    "choice_num": 4, "target": target, "category": 1 + i % 3,
-                })
-            })
-            .collect();
-        std::fs::write(
-            root.join(format!("anesbench_{lang}.json")),
-            serde_json::to_vec(&items).unwrap(),
-        )
-        .unwrap();
-    }
-    root
-}
 
 async fn server(n_choices: bool) -> FakeServer {
     FakeServer::start(FakeConfig {
@@ -127,7 +103,7 @@ async fn ok(mut c: Command) -> String {
 async fn kill_9_mid_item_then_resume_runs_every_candidate_once_and_keeps_every_decision() {
     for n_choices in [false, true] {
         let dir = tempfile::tempdir().unwrap();
-        let ds = write_synthetic(dir.path());
+        let ds = write_synthetic(dir.path(), PER_LANG);
         let srv = server(n_choices).await;
         let reference = dir.path().join("reference");
         let said = ok(eval(&srv, &ds, &reference)).await;
@@ -215,7 +191,7 @@ async fn kill_9_mid_item_then_resume_runs_every_candidate_once_and_keeps_every_d
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn n_per_request_off_sends_one_request_per_candidate() {
     let dir = tempfile::tempdir().unwrap();
-    let ds = write_synthetic(dir.path());
+    let ds = write_synthetic(dir.path(), PER_LANG);
     let srv = server(true).await;
     let out = dir.path().join("off");
     let mut c = eval(&srv, &ds, &out);

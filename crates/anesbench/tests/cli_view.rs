@@ -10,32 +10,8 @@ use anesbench_backend::fake::{FakeConfig, FakeServer};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_anesbench");
-
-fn write_dataset(dir: &Path) -> PathBuf {
-    let root = dir.join("data");
-    std::fs::create_dir_all(&root).unwrap();
-    for lang in ["en", "zh"] {
-        let items: Vec<serde_json::Value> = (0..6)
-            .map(|i| {
-                let target = ["A", "B", "C", "D"][i % 4];
-                serde_json::json!({
-                    "id": format!("q{i}"),
-                    "question": format!("Synthetic {lang} question {i}: which agent fits?"),
-                    "A": format!("agent one {i}"), "B": format!("agent two {i}"),
-                    "C": format!("agent three {i}"), "D": format!("agent four {i}"),
-                    "choice_num": 4, "target": target, "category": 1 + i % 3,
-                })
-            })
-            .collect();
-        std::fs::write(
-            root.join(format!("anesbench_{lang}.json")),
-            serde_json::to_vec(&items).unwrap(),
-        )
-        .unwrap();
-    }
-    root
-}
+mod common;
+use common::{write_synthetic, BIN};
 
 async fn make_run(dir: &Path) -> PathBuf {
     let server = FakeServer::start(FakeConfig {
@@ -44,7 +20,7 @@ async fn make_run(dir: &Path) -> PathBuf {
     })
     .await
     .unwrap();
-    let data = write_dataset(dir);
+    let data = write_synthetic(dir, 6);
     let out = dir.join("runs").join("fake");
     let o = Command::new(BIN)
         .args(["eval", "--dataset"])
