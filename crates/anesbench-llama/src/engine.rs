@@ -40,8 +40,9 @@ fn llama_backend() -> Result<&'static LlamaBackend, LlamaError> {
         .map_err(|e| LlamaError::Other(format!("llama.cpp backend initialisation failed: {e}")))
 }
 
-/// Prefix slots: reserved sequence ids after the work sequences.
-const PREFIX_SLOTS: u32 = 8;
+/// Prefix slots: reserved sequence ids after the work sequences, each a KV stream of its
+/// own (a 5-shot run has one prefix per language and option-count phrase).
+pub(crate) const PREFIX_SLOTS: u32 = 4;
 
 /// The context and what it holds between requests (the cached prefixes).
 pub(crate) struct State {
@@ -67,10 +68,9 @@ pub(crate) struct Engine {
     pub(crate) model: Box<LlamaModel>,
     pub(crate) template: Option<LlamaChatTemplate>,
     pub(crate) cfg: LlamaConfig,
-    /// Most tokens one sequence holds (prompt and reply): `ctx_size`.
+    /// Most tokens one sequence holds (prompt and reply): `ctx_size`, the cells of one
+    /// KV stream.
     pub(crate) n_ctx: u32,
-    /// KV cells in all: the samples of one prompt and the cached prefixes share them.
-    pub(crate) kv_cells: u32,
     pub(crate) max_choices: u32,
     pub(crate) n_batch: u32,
     info: BackendInfo,
@@ -110,17 +110,23 @@ impl Engine {
             });
         }
         let work_seqs = cfg.max_choices;
-        let kv_cells = cfg.ctx_size.saturating_mul(LlamaConfig::KV_FACTOR);
+        let n_seqs = work_seqs + PREFIX_SLOTS;
+        let kv_cells = cfg.ctx_size.saturating_mul(n_seqs);
         let threads = i32::try_from(cfg.effective_threads()).unwrap_or(i32::MAX);
         let params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(kv_cells))
             .with_n_batch(cfg.batch_size)
             .with_n_ubatch(cfg.batch_size)
-            // One cell pool for all sequences, so a copied prefix or prompt shares its
-            // cells instead of duplicating them; full-size sliding-window layers (gemma 3)
-            // so that several sequences fit in them.
-            .with_n_seq_max(work_seqs + PREFIX_SLOTS)
-            .with_kv_unified(true)
+            // One KV stream per sequence. A copy (a cached prefix into a question's
+            // sequence, a prompt into each sample's) then copies the cells in place, so
+            // every sequence holds its tokens at cells 0.. exactly as a fresh decode of
+            // the same tokens would: attention sums over the cells in the same order, and
+            // a score does not depend on what else is cached or ran before. (One shared
+            // pool placed a copied sequence's new tokens wherever cells were free; that
+            // moved 5-shot scores by up to 0.16 nats.) Full-size sliding-window layers
+            // (gemma 3), so no cell is reused while its sequence still holds it.
+            .with_n_seq_max(n_seqs)
+            .with_kv_unified(false)
             .with_swa_full(true)
             .with_n_threads(threads)
             .with_n_threads_batch(threads)
@@ -134,7 +140,7 @@ impl Engine {
             })?;
         let ctx = extend_context_lifetime(ctx);
         let kv_cells = ctx.n_ctx();
-        let n_ctx = cfg.ctx_size.min(kv_cells);
+        let n_ctx = cfg.ctx_size.min(kv_cells / n_seqs);
         let n_batch = ctx.n_batch();
         let template = chat_template::from_model(&model);
         let file = cfg
@@ -152,6 +158,12 @@ impl Engine {
         details.insert("threads".into(), json!(threads));
         details.insert("ctx_size".into(), json!(n_ctx));
         details.insert("kv_cells".into(), json!(kv_cells));
+        details.insert(
+            "kv_layout".into(),
+            json!(format!(
+                "one stream of {n_ctx} cells per sequence: {work_seqs} work, {PREFIX_SLOTS} cached prefixes"
+            )),
+        );
         details.insert("max_choices".into(), json!(cfg.max_choices));
         details.insert("prefix_cache".into(), json!(cfg.prefix_cache));
         details.insert("batch_size".into(), json!(n_batch));
@@ -164,7 +176,7 @@ impl Engine {
         details.insert(
             "decode".into(),
             json!(if cfg.prefix_cache {
-                "one question per decode; shared prompt prefix decoded once and copied (loglik); samples of one prompt decoded together"
+                "one question per decode; shared prompt prefix decoded once and its KV stream copied (loglik); samples of one prompt decoded together"
             } else {
                 "one question per decode, whole prompt decoded per request; samples of one prompt decoded together"
             }),
@@ -191,7 +203,6 @@ impl Engine {
             template,
             cfg: cfg.clone(),
             n_ctx,
-            kv_cells,
             max_choices: cfg.max_choices,
             n_batch,
             info,

@@ -15,11 +15,13 @@ use crate::engine::{Cancel, Engine};
 use crate::loglik::{check_prompt, log_sum_exp};
 use crate::prefix::decode_tokens;
 
-/// `n` samples of one prompt. The prompt is decoded once into sequence 0; each group of
-/// samples that fits in the KV cache shares its cells (sequences `0..g`) and decodes one
-/// token per unfinished sample per step. Sample `i` draws with seed `seed + i` and stops on
-/// its own (end of generation, a stop string, the token limit). Every sample's first token
-/// is drawn from the prompt's logits kept aside, so later groups start exactly as the first.
+/// `n` samples of one prompt. The prompt is decoded once into sequence 0 and its KV stream
+/// copied into sequences `1..g` (g = up to `max_choices` at a time); one token per
+/// unfinished sample is decoded per step, all in one batch. Sample `i` draws with seed
+/// `seed + i` and stops on its own (end of generation, a stop string, the token limit).
+/// Every sample's first token is drawn from the prompt's logits kept aside, so later
+/// groups start exactly as the first, and each sample's cells sit where a generation of
+/// that sample alone would put them.
 pub(crate) fn run(
     engine: &Engine,
     req: &GenRequest,
@@ -35,23 +37,11 @@ pub(crate) fn run(
         .max_tokens
         .map_or(room, |m| (m as usize).min(room));
     let n = n.max(1) as usize;
-    let capacity = engine.kv_cells as usize;
-    // Samples that fit beside the prompt, each able to reach the token limit.
-    let per_group = ((capacity - tokens.len()) / max_tokens.max(1)).clamp(1, n);
+    // Each sample has a KV stream of its own, able to hold the prompt and `max_tokens`.
+    let per_group = (engine.max_choices as usize).clamp(1, n);
 
     let mut st = engine.lock();
     let st = &mut *st;
-    if !st.prefixes.make_room(
-        &mut st.ctx,
-        tokens.len() + per_group * max_tokens,
-        capacity,
-        None,
-    ) {
-        return Err(BackendError::Other(format!(
-            "a {}-token prompt and {per_group} x {max_tokens} reply tokens do not fit in {capacity} KV cells",
-            tokens.len()
-        )));
-    }
     let last = decode_tokens(&mut st.ctx, &tokens, 0, 0, engine.n_batch, true, cancel)?;
     let prompt_logits = st.ctx.get_logits_ith(last).to_vec();
     let base_seed = req.params.seed.unwrap_or(engine.cfg.seed);

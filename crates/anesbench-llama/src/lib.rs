@@ -8,19 +8,25 @@
 //! - one question per decode; its sequences are cleared between requests. Packing several
 //!   questions into one decode was measured at only 1.04-1.19x faster and moved option
 //!   log-probabilities by up to 0.12 nats, so it is not done.
-//! - shared prompt prefix (loglik, [`LlamaConfig::prefix_cache`], off by default): the
-//!   prefix the runner names (system text, instructions, worked examples) is decoded once,
-//!   from its own tokens alone, into a reserved sequence, and copied into each question's
-//!   sequence; only the rest of the prompt is decoded per question. With the cache off the
-//!   prompt is still decoded as prefix, then rest. Open defect: on SmolLM2 5-shot the cached
-//!   scores differ from the uncached ones by up to 0.16 nats (the uncached split and whole
-//!   prompt agree), so it stays off until that is found (ignored test in tests/solver.rs).
-//! - samples of one prompt (`generate_n`): the prompt is decoded once, its KV cells are
-//!   shared by up to [`LlamaConfig::max_choices`] sequences, and one token per sequence is
+//! - one KV stream per sequence (llama.cpp's non-unified cache): `max_choices` work
+//!   sequences and a few cached prefixes, each with `ctx_size` cells. Copying a sequence
+//!   copies its cells in place, so every sequence holds its tokens at cells 0.. exactly as
+//!   a fresh decode of the same tokens would, and attention sums in the same order. Scores
+//!   and samples therefore do not depend on what else is cached, ran before, or runs in the
+//!   same batch. (One shared cell pool, the first design, put copied sequences' new tokens
+//!   wherever cells were free and moved 5-shot scores by up to 0.13 nats.)
+//! - shared prompt prefix (loglik, [`LlamaConfig::prefix_cache`], on by default): the
+//!   prefix the runner names (system text, instructions, worked examples), cut to a
+//!   multiple of 32 tokens, is decoded once from its own tokens alone into a reserved
+//!   sequence and copied into each question's; only the rest of the prompt is decoded per
+//!   question. The cut keeps every later token in the same row group of the matrix kernels
+//!   as in a decode of the whole prompt (gemma's repacked Q4_K rounds by group), so the
+//!   cached and uncached scores are the same numbers (tests/solver.rs, both demo models).
+//! - samples of one prompt (`generate_n`): the prompt is decoded once into sequence 0 and
+//!   copied into up to [`LlamaConfig::max_choices`] sequences; one token per sequence is
 //!   decoded per step, each sequence with its own sampler (seed + i) and stop conditions.
-//!   A single generation runs the same code with one sequence. Its first token is the
-//!   same as the batched sample's with the same seed; later ones can differ, because a
-//!   decode of several sequences rounds differently from a decode of one.
+//!   A single generation runs the same code with one sequence, and gives the same reply as
+//!   the batched sample with the same seed.
 //! - flash attention off, batch and threads fixed by [`LlamaConfig`] and recorded in
 //!   [`anesbench_backend::BackendInfo::details`].
 //! - `loglik` scores a candidate letter `X` as the log of P(next token = `X`) + P(next token
@@ -89,11 +95,8 @@ impl LlamaConfig {
     pub const DEFAULT_MAX_CHOICES: u32 = 8;
     /// Upper bound of [`LlamaConfig::max_choices`].
     pub const MAX_CHOICES_LIMIT: u32 = 16;
-    /// The KV cache holds this many times `ctx_size` cells, shared by the samples of one
-    /// prompt and the cached prefixes; one sequence still holds at most `ctx_size`.
-    pub const KV_FACTOR: u32 = 4;
 
-    /// Defaults: all cores, 2048-token context, 512-token batch, seed 0, prefix cache off,
+    /// Defaults: all cores, 2048-token context, 512-token batch, seed 0, prefix cache on,
     /// 8 samples per decode.
     pub fn new(model: impl Into<PathBuf>) -> LlamaConfig {
         LlamaConfig {
@@ -102,9 +105,7 @@ impl LlamaConfig {
             ctx_size: Self::DEFAULT_CTX,
             batch_size: Self::DEFAULT_BATCH,
             seed: 0,
-            // Off until the cached path matches the uncached one (see the ignored test
-            // in tests/solver.rs: up to 0.16 nats apart on SmolLM2 5-shot).
-            prefix_cache: false,
+            prefix_cache: true,
             max_choices: Self::DEFAULT_MAX_CHOICES,
         }
     }

@@ -8,7 +8,7 @@ use llama_cpp_2::token::LlamaToken;
 use anesbench_core::loglik::combine_variants;
 
 use crate::engine::{Cancel, Engine};
-use crate::prefix::{common_len, decode_tokens, MIN_PREFIX_TOKENS};
+use crate::prefix::{aligned_prefix, common_len, decode_tokens, MIN_PREFIX_TOKENS};
 
 pub(crate) fn run(
     engine: &Engine,
@@ -29,53 +29,35 @@ pub(crate) fn run(
     let tokens = engine.tokenize(&text);
     check_prompt(&tokens, engine.n_ctx)?;
     // Where the prompt is cut: after the shared prefix the runner named (a function of
-    // this prompt alone). The prefix is decoded on its own and the rest after it, with the
-    // cache or without (then both parts are decoded here, every time): llama.cpp's results
-    // depend on how a prompt is split into decodes, so both paths split alike and differ
-    // only in whether the prefix's state is reused.
+    // this prompt alone). With the cache the prefix's KV state comes from its slot and
+    // only the rest is decoded; without it the whole prompt is decoded. Both leave the
+    // same cells in the same places (see the engine's KV layout), which is what makes
+    // the two paths agree.
     let prefix_tokens = match (&req.prompt, req.shared_prefix) {
         (Prompt::Text(t), Some(at)) if t.is_char_boundary(at) => Some(engine.tokenize(&t[..at])),
         _ => None,
     };
     let mut st = engine.lock();
     let st = &mut *st;
-    let capacity = engine.kv_cells as usize;
     let mut start = 0;
-    if let Some(p) = prefix_tokens {
-        // Tokens can merge across the cut; only the part both tokenizations share is used.
-        let shared = common_len(&p, &tokens).min(tokens.len() - 1);
+    if let (Some(p), true) = (prefix_tokens, engine.cfg.prefix_cache) {
+        // Tokens can merge across the cut, so only tokens both tokenizations share are
+        // cached, and of those a multiple of PREFIX_ALIGN: the question's own tokens then
+        // start where a row group of the matrix kernels starts in a decode of the whole
+        // prompt.
+        let shared = aligned_prefix(common_len(&p, &tokens).min(tokens.len() - 1));
         if shared >= MIN_PREFIX_TOKENS {
-            if engine.cfg.prefix_cache {
-                let seq = st
-                    .prefixes
-                    .get_or_decode(&mut st.ctx, &p, engine.n_batch, capacity, cancel)
-                    .inspect_err(|_| st.prefixes.clear(&mut st.ctx))?;
-                st.ctx
-                    .copy_kv_cache_seq(seq, 0, Some(0), Some(shared as u32))
-                    .map_err(|e| BackendError::Other(format!("KV cache copy: {e}")))?;
-            } else {
-                if !st.prefixes.make_room(&mut st.ctx, p.len(), capacity, None) {
-                    return Err(BackendError::Other(format!(
-                        "prompt of {} tokens does not fit in the KV cache",
-                        tokens.len()
-                    )));
-                }
-                decode_tokens(&mut st.ctx, &p, 0, 0, engine.n_batch, false, cancel)?;
-                let _ = st
-                    .ctx
-                    .clear_kv_cache_seq(Some(0), Some(shared as u32), None);
-            }
+            let seq = st
+                .prefixes
+                .get_or_decode(&mut st.ctx, &p[..shared], engine.n_batch, cancel)
+                .inspect_err(|_| st.prefixes.clear(&mut st.ctx))?;
+            // Streams copy whole, cell for cell: the question continues at cell `shared`,
+            // as in a decode of its whole prompt.
+            st.ctx
+                .copy_kv_cache_seq(seq, 0, None, None)
+                .map_err(|e| BackendError::Other(format!("KV cache copy: {e}")))?;
             start = shared;
         }
-    }
-    if !st
-        .prefixes
-        .make_room(&mut st.ctx, tokens.len() - start, capacity, None)
-    {
-        return Err(BackendError::Other(format!(
-            "prompt of {} tokens does not fit in the KV cache",
-            tokens.len()
-        )));
     }
     let last = decode_tokens(
         &mut st.ctx,

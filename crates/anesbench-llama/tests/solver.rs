@@ -122,22 +122,22 @@ fn batched_samples_repeat_and_sample_i_is_seeded_seed_plus_i() {
         "eight seeds drew one token: {:?}",
         texts(&first)
     );
-    // Whole samples: later tokens come from a decode of four sequences instead of one,
-    // which rounds differently; report how many still match.
-    let whole = (0..4)
-        .filter(|&i| {
-            b.generate_blocking(&sampled(41 + i, 32)).unwrap().content == batch[i as usize].content
-        })
-        .count();
-    eprintln!("batched vs one at a time: {whole}/4 whole samples identical");
+    // Whole samples too: each sample's KV stream holds its tokens where a generation of it
+    // alone would, so a decode of four sequences gives the one-at-a-time replies. (With one
+    // shared cell pool, 3 of 8 matched.)
+    for (i, b4) in batch.iter().enumerate().take(4) {
+        let alone = b.generate_blocking(&sampled(41 + i as u64, 32)).unwrap();
+        assert_eq!(alone.content, b4.content, "sample {i}: batched vs alone");
+        assert_eq!(alone.mean_logprob, b4.mean_logprob, "sample {i}");
+    }
 }
 
 #[test]
-fn samples_that_do_not_fit_together_run_in_groups_with_the_same_answers() {
+fn a_short_context_caps_each_sample_and_keeps_the_answers() {
     let Some((path, _one)) = model() else { return };
     let wide = load(&path, |_| {});
-    // 512-token sequences, 2048 KV cells: a ~250-token prompt leaves room for about
-    // six 300-token replies at once, so eight run as two groups.
+    // 512-token sequences: a ~250-token prompt leaves room for ~260 reply tokens in each
+    // sample's stream, below the 300 asked.
     let narrow = load(&path, |c| c.ctx_size = 512);
     let req = sampled(5, 300);
     let mut short = req.clone();
@@ -183,50 +183,90 @@ fn best(lps: &[f64]) -> usize {
         .unwrap()
 }
 
+/// Defect found in session 4: with one KV cell pool shared by every sequence, a question
+/// copied from a cached prefix put its own tokens wherever cells were free, and attention
+/// summed in another order (SmolLM2 5-shot: up to 0.13 nats off the uncached scores); with
+/// per-sequence streams but the cut where the prefix text ends, gemma's repacked Q4_K
+/// kernels grouped the question's tokens differently (up to 0.18 nats). Both models, and a
+/// batch of samples between the questions.
 #[test]
-#[ignore = "open defect: cached vs uncached 5-shot scores differ by up to 0.16 nats on SmolLM2"]
 fn the_prefix_cache_gives_the_uncached_answers_and_scores_whatever_ran_before() {
     let Some((path, _one)) = model() else { return };
-    let cached = load(&path, |c| c.prefix_cache = true);
-    let plain = load(&path, |c| c.prefix_cache = false);
+    let gemma = models_dir().join(anesbench_llama::DEFAULT_MODEL_FILE);
+    prefix_cache_matches_the_whole_prompt_decode(&path);
+    if gemma.is_file() {
+        prefix_cache_matches_the_whole_prompt_decode(&gemma);
+    } else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but {} is missing",
+            gemma.display()
+        );
+    }
+}
+
+fn prefix_cache_matches_the_whole_prompt_decode(path: &PathBuf) {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let cached = load(path, |c| c.prefix_cache = true);
+    let plain = load(path, |c| c.prefix_cache = false);
     assert_eq!(cached.describe().details["prefix_cache"], true);
     assert_eq!(plain.describe().details["prefix_cache"], false);
-    let qs = five_shot(8);
+    let qs = five_shot(6);
     assert!(qs.iter().all(|(_, r)| r.shared_prefix.is_some()));
     let score = |b: &EmbeddedBackend, r: &LoglikRequest| b.loglik_blocking(r).unwrap().logprobs;
-    let want: Vec<Vec<f64>> = qs.iter().map(|(_, r)| score(&plain, r)).collect();
-    let got: Vec<Vec<f64>> = qs.iter().map(|(_, r)| score(&cached, r)).collect();
-    // The cache was used: one prefix per language and option count, reused by the rest.
+    // The uncached path decodes each whole prompt and knows nothing of prefixes.
+    let want: Vec<Vec<f64>> = qs
+        .iter()
+        .map(|(_, r)| {
+            let mut whole = r.clone();
+            whole.shared_prefix = None;
+            score(&plain, &whole)
+        })
+        .collect();
+    let mut got = Vec::new();
+    for (i, (_, r)) in qs.iter().enumerate() {
+        got.push(score(&cached, r));
+        if i == 1 {
+            // Eight samples fill every work sequence in between.
+            cached.generate_n_blocking(&sampled(3, 8), 8).unwrap();
+        }
+    }
+    // The cache was used: one prefix per language and option-count phrase, reused.
     let (decoded, reused) = cached.prefix_stats();
     assert!(
         decoded >= 1 && reused >= 1,
-        "decoded {decoded}, reused {reused}"
+        "{name}: decoded {decoded}, reused {reused}"
     );
     assert!(
         decoded < qs.len() as u64,
-        "every question decoded its own prefix"
+        "{name}: every question decoded its own prefix"
     );
-    let mut worst = 0.0f64;
+    let gap = |a: &[Vec<f64>], b: &[Vec<f64>]| {
+        a.iter()
+            .flatten()
+            .zip(b.iter().flatten())
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f64, f64::max)
+    };
     for ((item, _), (g, w)) in qs.iter().zip(got.iter().zip(&want)) {
-        assert_eq!(best(g), best(w), "{}: {g:?} vs {w:?}", item.key());
-        for (x, y) in g.iter().zip(w) {
-            worst = worst.max((x - y).abs());
-        }
+        assert_eq!(best(g), best(w), "{name} {}: {g:?} vs {w:?}", item.key());
     }
-    assert!(worst < 1e-3, "cached vs uncached differ by {worst} nats");
+    let worst = gap(&got, &want);
+    assert!(
+        worst < 1e-3,
+        "{name}: cached vs uncached differ by {worst} nats"
+    );
     // Reversed order, on a fresh cache: the same prefixes, decoded for other questions
     // first, give the same scores.
-    let fresh = load(&path, |c| c.prefix_cache = true);
-    let reversed: Vec<Vec<f64>> = qs.iter().rev().map(|(_, r)| score(&fresh, r)).collect();
-    let mut worst_order = 0.0f64;
-    for (g, r) in got.iter().zip(reversed.iter().rev()) {
-        for (x, y) in g.iter().zip(r) {
-            worst_order = worst_order.max((x - y).abs());
-        }
-    }
+    let fresh = load(path, |c| c.prefix_cache = true);
+    let mut reversed: Vec<Vec<f64>> = qs.iter().rev().map(|(_, r)| score(&fresh, r)).collect();
+    reversed.reverse();
+    let worst_order = gap(&got, &reversed);
     assert!(
         worst_order < 1e-4,
-        "order moved scores by {worst_order} nats"
+        "{name}: order moved scores by {worst_order} nats"
     );
-    eprintln!("prefix cache: cached vs uncached max {worst:.2e} nats, order {worst_order:.2e}");
+    eprintln!(
+        "{name}: cached vs whole-prompt decode max {worst:.2e} nats, order {worst_order:.2e}"
+    );
 }

@@ -62,6 +62,8 @@ pub struct Overrides {
     pub timeout: Option<f64>,
     pub max_retries: Option<u32>,
     pub n_per_request: Option<crate::settings::NPerRequest>,
+    /// `--prefix-cache on|off`.
+    pub prefix_cache: Option<bool>,
     pub out: Option<PathBuf>,
     pub param_count: Option<f64>,
     /// `--permute circular | shuffle:K:SEED`.
@@ -127,6 +129,7 @@ pub fn resolve(
     set!(concurrency => concurrency);
     set!(max_retries => max_retries);
     set!(n_per_request => n_per_request);
+    set!(prefix_cache => prefix_cache);
     set!(out => out);
     set!(param_count => param_count);
     set!(permute => permute);

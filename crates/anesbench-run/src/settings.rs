@@ -30,6 +30,7 @@ pub const OPERATIONAL_FIELDS: &[&str] = &[
     "endpoints",
     "api_key_env",
     "n_per_request",
+    "prefix_cache",
     "reward_endpoint",
     "reward_api_key_env",
 ];
@@ -441,6 +442,10 @@ pub struct Settings {
     /// HTTP: several samples of one item in one request with `"n": N` where the server
     /// keeps it (`auto`, probed), always (`on`) or never (`off`).
     pub n_per_request: NPerRequest,
+    /// Embedded, loglik: decode the prompt prefix the questions share once and copy its
+    /// KV state into each question (`--prefix-cache on|off`). Scores are the same numbers
+    /// either way (tests/solver.rs in anesbench-llama), so it may change on resume.
+    pub prefix_cache: bool,
     /// Run directory.
     pub out: Option<PathBuf>,
     /// Parameter count in billions, for reports (parsed from the model name when absent).
@@ -494,6 +499,7 @@ impl Default for Settings {
             timeout_secs: DEFAULT_TIMEOUT_SECS,
             max_retries: DEFAULT_MAX_RETRIES,
             n_per_request: NPerRequest::Auto,
+            prefix_cache: true,
             out: None,
             param_count: None,
             permute: None,

@@ -117,6 +117,11 @@ pub struct EvalArgs {
     /// request per sample, each with its own seed) [default: auto].
     #[arg(long, value_name = "auto|on|off")]
     pub n_per_request: Option<NPerRequest>,
+    /// Embedded model, loglik mode: decode the prompt part the questions share (system
+    /// text, instructions, `--shots K` examples) once and copy its KV state into each
+    /// question. The scores are the same numbers as without it [default: on].
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub prefix_cache: Option<bool>,
     /// Run directory (default runs/<model>-<dataset>-<time>); an existing one is resumed.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -213,6 +218,7 @@ pub fn resolve(a: &EvalArgs) -> anyhow::Result<Resolved> {
         timeout: a.timeout,
         max_retries: a.max_retries,
         n_per_request: a.n_per_request,
+        prefix_cache: a.prefix_cache,
         out: a.out.clone(),
         param_count: a.param_count,
         permute: a.permute,
@@ -247,5 +253,14 @@ mod tests {
             r.settings.model_path,
             Some(anesbench_llama::default_model_path())
         );
+    }
+}
+
+/// `on` / `off` (also `true` / `false`, `1` / `0`).
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "true" | "1" => Ok(true),
+        "off" | "false" | "0" => Ok(false),
+        other => Err(format!("`{other}`: expected `on` or `off`")),
     }
 }

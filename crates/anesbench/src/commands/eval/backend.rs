@@ -120,7 +120,7 @@ pub async fn build(
             if let Some(seed) = settings.seed {
                 cfg.seed = seed;
             }
-            cfg.prefix_cache = prefix_cache_from_env()?;
+            cfg.prefix_cache = settings.prefix_cache;
             let backend =
                 Arc::new(EmbeddedBackend::load(&cfg).with_context(|| {
                     format!("cannot load the embedded model {}", spec.display())
@@ -135,15 +135,5 @@ pub async fn build(
             let _ = deps;
             Ok(backend)
         }
-    }
-}
-
-/// `ANESBENCH_PREFIX_CACHE=on` turns the embedded shared-prefix cache on (off by default
-/// until it matches the uncached path); the manifest records the setting (`backend.details.prefix_cache`).
-fn prefix_cache_from_env() -> anyhow::Result<bool> {
-    match std::env::var("ANESBENCH_PREFIX_CACHE").as_deref() {
-        Ok("on") | Ok("1") => Ok(true),
-        Err(_) | Ok("") | Ok("off") | Ok("0") => Ok(false),
-        Ok(other) => anyhow::bail!("ANESBENCH_PREFIX_CACHE={other}: expected `on` or `off`"),
     }
 }
