@@ -88,6 +88,7 @@ pub fn generate(
 ) -> Result<(Timing, Timing), BackendError> {
     let engine = &backend.engine;
     let mut st = engine.lock();
+    st.reset_work();
     let ctx = &mut st.ctx;
     let n_batch = engine.n_batch as usize;
     let start = Instant::now();

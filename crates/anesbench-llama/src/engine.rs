@@ -17,7 +17,7 @@ use llama_cpp_2::model::{LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 use serde_json::{json, Map, Value};
 
-use crate::prefix::PrefixCache;
+use crate::prefix::{aligned_prefix, common_len, decode_tokens, PrefixCache, MIN_PREFIX_TOKENS};
 use crate::{chat_template, check_gguf, generate, loglik, LlamaConfig, LlamaError};
 
 /// The version of the binding crate; llama.cpp's own version comes from ggml at run time.
@@ -44,20 +44,176 @@ fn llama_backend() -> Result<&'static LlamaBackend, LlamaError> {
 /// own (a 5-shot run has one prefix per language and option-count phrase).
 pub(crate) const PREFIX_SLOTS: u32 = 4;
 
-/// The context and what it holds between requests (the cached prefixes).
+/// What a work stream holds at cells `0..tokens.len()`: prompt tokens decoded as a prompt
+/// (in `n_batch` chunks, each decode starting at a multiple of [`PREFIX_ALIGN`]), so that
+/// an aligned part of them is the same numbers a fresh decode would give. Tokens a sample
+/// generated after them are not listed: they came from one-row decodes, which round
+/// differently, and a reuse never reaches them.
+#[derive(Default)]
+struct Stream {
+    tokens: Vec<LlamaToken>,
+    last_used: u64,
+}
+
+/// Prompt tokens decoded and reused from a cached stream, for benchmarks and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReuseStats {
+    /// Prompts prepared.
+    pub prompts: u64,
+    /// Their tokens in all.
+    pub prompt_tokens: u64,
+    /// Of those, taken from a cached stream instead of decoded.
+    pub reused_tokens: u64,
+}
+
+/// The context and what it holds between requests: the cached prefixes, and what each
+/// work sequence was last left holding.
 pub(crate) struct State {
     pub(crate) ctx: LlamaContext<'static>,
     pub(crate) prefixes: PrefixCache,
-    /// Work sequences `0..work_seqs`: a request's own; cleared when it starts.
-    work_seqs: u32,
+    /// Work sequences `0..work.len()`.
+    work: Vec<Stream>,
+    clock: u64,
+    pub(crate) stats: ReuseStats,
 }
 
 impl State {
-    /// Remove every work sequence: nothing of an earlier (or failed) request is left.
+    /// Empty every work sequence and forget what they held (after a failed request,
+    /// whose state is unknown, and for the raw-decode benchmarks).
     pub(crate) fn reset_work(&mut self) {
-        for s in 0..self.work_seqs {
-            let _ = self.ctx.clear_kv_cache_seq(Some(s), None, None);
+        for (s, w) in self.work.iter_mut().enumerate() {
+            let _ = self.ctx.clear_kv_cache_seq(Some(s as u32), None, None);
+            w.tokens.clear();
         }
+    }
+
+    /// Decode `tokens` into a work sequence, logits for the last token, and return the
+    /// sequence and the logits' index in the last batch. With `reuse` (the prefix cache
+    /// setting) the longest aligned run of leading tokens some cached stream already holds
+    /// is copied instead of decoded: a work sequence left by an earlier request (the same
+    /// question's previous beam step, the previous question's instructions), or the
+    /// runner-named `prefix`, decoded into a prefix slot on its first use. Cells are then
+    /// where a decode of the whole prompt puts them, with the same values, so the logits
+    /// do not depend on what was cached.
+    pub(crate) fn prompt(
+        &mut self,
+        tokens: &[LlamaToken],
+        prefix: Option<&[LlamaToken]>,
+        reuse: bool,
+        n_batch: u32,
+        cancel: &Cancel,
+    ) -> Result<(i32, i32), BackendError> {
+        let out = self.prompt_inner(tokens, prefix, reuse, n_batch, cancel);
+        if out.is_err() {
+            self.reset_work();
+        }
+        out
+    }
+
+    fn prompt_inner(
+        &mut self,
+        tokens: &[LlamaToken],
+        prefix: Option<&[LlamaToken]>,
+        reuse: bool,
+        n_batch: u32,
+        cancel: &Cancel,
+    ) -> Result<(i32, i32), BackendError> {
+        self.clock += 1;
+        // At least the last token is decoded: its logits are the answer.
+        let usable = |n: usize| aligned_prefix(n.min(tokens.len() - 1));
+        // The best work stream to extend in place.
+        let (best, best_len) = self
+            .work
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (i, usable(common_len(&w.tokens, tokens))))
+            .max_by_key(|&(i, n)| (n, std::cmp::Reverse(i)))
+            .expect("at least one work sequence");
+        let slot_len = prefix.map_or(0, |p| usable(common_len(p, tokens)));
+        let (root, start) = if reuse && best_len >= MIN_PREFIX_TOKENS && best_len >= slot_len {
+            (best, best_len)
+        } else {
+            let root = self.lru(&[]);
+            if reuse && slot_len >= MIN_PREFIX_TOKENS {
+                let p = &prefix.expect("slot_len > 0 means a prefix")[..slot_len];
+                let seq = self
+                    .prefixes
+                    .get_or_decode(&mut self.ctx, p, n_batch, cancel)
+                    .inspect_err(|_| self.prefixes.clear(&mut self.ctx))?;
+                // Streams copy whole, cell for cell (done at the next decode).
+                self.ctx
+                    .copy_kv_cache_seq(seq, root as i32, None, None)
+                    .map_err(|e| BackendError::Other(format!("KV cache copy: {e}")))?;
+                (root, slot_len)
+            } else {
+                (root, 0)
+            }
+        };
+        let seq = root as i32;
+        // Drop everything past the reused cells (all of it when nothing is reused).
+        let _ = self
+            .ctx
+            .clear_kv_cache_seq(Some(seq as u32), Some(start as u32), None);
+        self.work[root].tokens.clear();
+        let last = decode_tokens(
+            &mut self.ctx,
+            &tokens[start..],
+            start,
+            seq,
+            n_batch,
+            true,
+            cancel,
+        )?;
+        self.work[root] = Stream {
+            tokens: tokens.to_vec(),
+            last_used: self.clock,
+        };
+        self.stats.prompts += 1;
+        self.stats.prompt_tokens += tokens.len() as u64;
+        self.stats.reused_tokens += start as u64;
+        Ok((seq, last))
+    }
+
+    /// The least recently used work sequence not in `taken`.
+    fn lru(&self, taken: &[i32]) -> usize {
+        (0..self.work.len())
+            .filter(|&i| !taken.contains(&(i as i32)))
+            .min_by_key(|&i| (self.work[i].last_used, i))
+            .expect("fewer sequences taken than there are")
+    }
+
+    /// `g` consecutive work sequences holding `root`, the others given a copy of
+    /// `root`'s cells (done at the next decode), for `g` samples of its prompt; `root`
+    /// comes first. Consecutive, because llama.cpp lays a multi-sequence batch over the
+    /// KV streams from the lowest id to the highest as one block; of the windows that hold
+    /// `root`, the one whose other streams were used least recently.
+    pub(crate) fn fork(&mut self, root: i32, g: usize) -> Result<Vec<i32>, BackendError> {
+        let n = self.work.len();
+        let g = g.clamp(1, n);
+        let r = root as usize;
+        let lo = r.saturating_sub(g - 1);
+        let hi = r.min(n - g);
+        let start = (lo..=hi)
+            .min_by_key(|&w| {
+                (w..w + g)
+                    .filter(|&i| i != r)
+                    .map(|i| self.work[i].last_used)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .expect("a window of g streams holds root");
+        let mut seqs = vec![root];
+        for s in (start..start + g).filter(|&i| i != r) {
+            self.ctx
+                .copy_kv_cache_seq(root, s as i32, None, None)
+                .map_err(|e| BackendError::Other(format!("KV cache copy: {e}")))?;
+            self.work[s] = Stream {
+                tokens: self.work[r].tokens.clone(),
+                last_used: self.clock,
+            };
+            seqs.push(s as i32);
+        }
+        Ok(seqs)
     }
 }
 
@@ -197,7 +353,9 @@ impl Engine {
             state: Mutex::new(State {
                 ctx,
                 prefixes: PrefixCache::new(work_seqs as i32..(work_seqs + PREFIX_SLOTS) as i32),
-                work_seqs,
+                work: (0..work_seqs).map(|_| Stream::default()).collect(),
+                clock: 0,
+                stats: ReuseStats::default(),
             }),
             model,
             template,
@@ -210,13 +368,19 @@ impl Engine {
         })
     }
 
-    /// The context, even if a previous request panicked while holding it: the work
-    /// sequences are cleared here, and a prefix is only registered once fully decoded, so
-    /// no state from the failed request leaks into the next.
+    /// The context, even if a previous request panicked while holding it: then the work
+    /// sequences are cleared (a failed request clears them itself), and a prefix is only
+    /// registered once fully decoded, so no state from the failed request leaks into the
+    /// next.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.reset_work();
-        st
+        match self.state.lock() {
+            Ok(st) => st,
+            Err(poisoned) => {
+                let mut st = poisoned.into_inner();
+                st.reset_work();
+                st
+            }
+        }
     }
 
     /// The exact text handed to the tokenizer for a prompt.
@@ -364,6 +528,11 @@ impl EmbeddedBackend {
     pub fn prefix_stats(&self) -> (u64, u64) {
         let st = self.engine.lock();
         (st.prefixes.decoded, st.prefixes.reused)
+    }
+
+    /// Prompt tokens decoded and reused from cached streams so far.
+    pub fn reuse_stats(&self) -> ReuseStats {
+        self.engine.lock().stats
     }
 
     /// Blocking loglik, for callers without a runtime.

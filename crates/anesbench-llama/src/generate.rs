@@ -13,15 +13,15 @@ use llama_cpp_2::token::LlamaToken;
 
 use crate::engine::{Cancel, Engine};
 use crate::loglik::{check_prompt, log_sum_exp};
-use crate::prefix::decode_tokens;
 
-/// `n` samples of one prompt. The prompt is decoded once into sequence 0 and its KV stream
-/// copied into sequences `1..g` (g = up to `max_choices` at a time); one token per
-/// unfinished sample is decoded per step, all in one batch. Sample `i` draws with seed
-/// `seed + i` and stops on its own (end of generation, a stop string, the token limit).
-/// Every sample's first token is drawn from the prompt's logits kept aside, so later
-/// groups start exactly as the first, and each sample's cells sit where a generation of
-/// that sample alone would put them.
+/// `n` samples of one prompt (at most `max_choices`, which the caller enforces). The prompt
+/// is decoded once into a work sequence (reusing cached cells, see [`State::prompt`]) and
+/// its KV stream copied into `n - 1` more; one token per unfinished sample is decoded per
+/// step, all in one batch. Sample `i` draws with seed `seed + i` and stops on its own (end
+/// of generation, a stop string, the token limit). Each sample's cells sit where a
+/// generation of that sample alone would put them, so it is the same reply.
+///
+/// [`State::prompt`]: crate::engine::State::prompt
 pub(crate) fn run(
     engine: &Engine,
     req: &GenRequest,
@@ -36,31 +36,29 @@ pub(crate) fn run(
         .params
         .max_tokens
         .map_or(room, |m| (m as usize).min(room));
-    let n = n.max(1) as usize;
-    // Each sample has a KV stream of its own, able to hold the prompt and `max_tokens`.
-    let per_group = (engine.max_choices as usize).clamp(1, n);
+    let n = (n.max(1) as usize).min(engine.max_choices as usize);
 
     let mut st = engine.lock();
     let st = &mut *st;
-    let last = decode_tokens(&mut st.ctx, &tokens, 0, 0, engine.n_batch, true, cancel)?;
+    let (root, last) = st.prompt(
+        &tokens,
+        None,
+        engine.cfg.prefix_cache,
+        engine.n_batch,
+        cancel,
+    )?;
     let prompt_logits = st.ctx.get_logits_ith(last).to_vec();
     let base_seed = req.params.seed.unwrap_or(engine.cfg.seed);
-    let mut out = Vec::with_capacity(n);
-    let mut first = 0;
-    while first < n {
-        let g = per_group.min(n - first);
-        for seq in 1..g as i32 {
-            st.ctx
-                .copy_kv_cache_seq(0, seq, None, None)
-                .map_err(|e| BackendError::Other(format!("KV cache copy: {e}")))?;
-        }
-        let mut samples: Vec<Sample> = (0..g)
-            .map(|j| {
-                let seed = base_seed.wrapping_add((first + j) as u64);
-                Sample::new(j as i32, sampler(&req.params, seed), max_tokens)
+    let result = st.fork(root, n).and_then(|seqs| {
+        let mut samples: Vec<Sample> = seqs
+            .iter()
+            .enumerate()
+            .map(|(j, &seq)| {
+                let seed = base_seed.wrapping_add(j as u64);
+                Sample::new(seq, sampler(&req.params, seed), max_tokens)
             })
             .collect();
-        let result = decode_group(
+        decode_group(
             &engine.model,
             &mut st.ctx,
             &req.params,
@@ -68,19 +66,19 @@ pub(crate) fn run(
             &prompt_logits,
             &mut samples,
             cancel,
-        );
-        // Back to the prompt alone in sequence 0 for the next group.
-        for seq in 1..g as u32 {
-            let _ = st.ctx.clear_kv_cache_seq(Some(seq), None, None);
+        )?;
+        Ok(samples)
+    });
+    match result {
+        Ok(samples) => Ok(samples
+            .into_iter()
+            .map(|s| s.response(tokens.len()))
+            .collect()),
+        Err(e) => {
+            st.reset_work();
+            Err(e)
         }
-        let _ = st
-            .ctx
-            .clear_kv_cache_seq(Some(0), Some(tokens.len() as u32), None);
-        result?;
-        out.extend(samples.into_iter().map(|s| s.response(tokens.len())));
-        first += g;
     }
-    Ok(out)
 }
 
 /// One sample in flight: its sampler, text so far and how it ended.

@@ -25,8 +25,17 @@
 //! - samples of one prompt (`generate_n`): the prompt is decoded once into sequence 0 and
 //!   copied into up to [`LlamaConfig::max_choices`] sequences; one token per sequence is
 //!   decoded per step, each sequence with its own sampler (seed + i) and stop conditions.
-//!   A single generation runs the same code with one sequence, and gives the same reply as
-//!   the batched sample with the same seed.
+//!   A single generation runs the same code with one sequence. On SmolLM2 (Q4_1) it gives
+//!   the same reply as the batched sample with the same seed; gemma's repacked Q4_K
+//!   kernels round a batch of several rows differently from one row, so there a batched
+//!   sample can drift from the one-at-a-time one after its first token (each is still
+//!   the same on every run).
+//! - prompt reuse across requests (with the prefix cache on): each work sequence keeps
+//!   what its last prompt left, and a new prompt starts from the longest 32-aligned run of
+//!   leading tokens some sequence holds (the previous beam step of the same answer, the
+//!   previous question's instructions), decoding only the rest. Only prompt-decoded cells
+//!   are reused, never a sample's generated ones, so replies and scores are the numbers
+//!   a fresh decode gives.
 //! - flash attention off, batch and threads fixed by [`LlamaConfig`] and recorded in
 //!   [`anesbench_backend::BackendInfo::details`].
 //! - `loglik` scores a candidate letter `X` as the log of P(next token = `X`) + P(next token
@@ -59,7 +68,7 @@ mod prefix;
 mod stub;
 
 #[cfg(feature = "llama")]
-pub use engine::EmbeddedBackend;
+pub use engine::{EmbeddedBackend, ReuseStats};
 pub use gguf_check::{check_gguf, GgufHeader};
 pub use resolve::{
     anesbench_home, default_model_path, known_model, models_dir, resolve_model, resolve_model_in,

@@ -8,7 +8,6 @@ use llama_cpp_2::token::LlamaToken;
 use anesbench_core::loglik::combine_variants;
 
 use crate::engine::{Cancel, Engine};
-use crate::prefix::{aligned_prefix, common_len, decode_tokens, MIN_PREFIX_TOKENS};
 
 pub(crate) fn run(
     engine: &Engine,
@@ -28,44 +27,22 @@ pub(crate) fn run(
     let text = engine.render(&req.prompt)?;
     let tokens = engine.tokenize(&text);
     check_prompt(&tokens, engine.n_ctx)?;
-    // Where the prompt is cut: after the shared prefix the runner named (a function of
-    // this prompt alone). With the cache the prefix's KV state comes from its slot and
-    // only the rest is decoded; without it the whole prompt is decoded. Both leave the
-    // same cells in the same places (see the engine's KV layout), which is what makes
-    // the two paths agree.
+    // The shared prefix the runner named (a function of this prompt alone): with the
+    // cache on, its KV state comes from a prefix slot (or from a work sequence that holds
+    // more of this prompt) and only the rest is decoded; without it the whole prompt is
+    // decoded. Both leave the same cells in the same places with the same values (see
+    // the engine's KV layout), which is what makes the two paths agree.
     let prefix_tokens = match (&req.prompt, req.shared_prefix) {
         (Prompt::Text(t), Some(at)) if t.is_char_boundary(at) => Some(engine.tokenize(&t[..at])),
         _ => None,
     };
     let mut st = engine.lock();
     let st = &mut *st;
-    let mut start = 0;
-    if let (Some(p), true) = (prefix_tokens, engine.cfg.prefix_cache) {
-        // Tokens can merge across the cut, so only tokens both tokenizations share are
-        // cached, and of those a multiple of PREFIX_ALIGN: the question's own tokens then
-        // start where a row group of the matrix kernels starts in a decode of the whole
-        // prompt.
-        let shared = aligned_prefix(common_len(&p, &tokens).min(tokens.len() - 1));
-        if shared >= MIN_PREFIX_TOKENS {
-            let seq = st
-                .prefixes
-                .get_or_decode(&mut st.ctx, &p[..shared], engine.n_batch, cancel)
-                .inspect_err(|_| st.prefixes.clear(&mut st.ctx))?;
-            // Streams copy whole, cell for cell: the question continues at cell `shared`,
-            // as in a decode of its whole prompt.
-            st.ctx
-                .copy_kv_cache_seq(seq, 0, None, None)
-                .map_err(|e| BackendError::Other(format!("KV cache copy: {e}")))?;
-            start = shared;
-        }
-    }
-    let last = decode_tokens(
-        &mut st.ctx,
-        &tokens[start..],
-        start,
-        0,
+    let (_, last) = st.prompt(
+        &tokens,
+        prefix_tokens.as_deref(),
+        engine.cfg.prefix_cache,
         engine.n_batch,
-        true,
         cancel,
     )?;
     let logits = st.ctx.get_logits_ith(last);

@@ -270,3 +270,58 @@ fn prefix_cache_matches_the_whole_prompt_decode(path: &PathBuf) {
         "{name}: cached vs whole-prompt decode max {worst:.2e} nats, order {worst_order:.2e}"
     );
 }
+
+/// A beam search continues a partial answer as a longer text prompt. The cells of the
+/// previous step's prompt are reused from the stream that decoded it (not decoded again),
+/// and the replies are the same as with no reuse at all, on both demo models, with a
+/// loglik question in between.
+#[test]
+fn continuing_a_partial_answer_reuses_its_cells_and_gives_the_uncached_replies() {
+    let Some((path, _one)) = model() else { return };
+    let smol = load(&path, |_| {});
+    let text = smol.render_prompt(&sampled(0, 1).prompt).unwrap();
+    continuation_matches(&path, &text);
+    let gemma = models_dir().join(anesbench_llama::DEFAULT_MODEL_FILE);
+    if gemma.is_file() {
+        continuation_matches(&gemma, &text);
+    }
+}
+
+fn continuation_matches(path: &PathBuf, root: &str) {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let cached = load(path, |_| {});
+    let plain = load(path, |c| c.prefix_cache = false);
+    let between = &five_shot(1)[0].1;
+    let mut partial = String::new();
+    let mut before = cached.reuse_stats();
+    for step in 0..3u64 {
+        let mut req = sampled(11 + step, 24);
+        req.prompt = Prompt::Text(format!("{root}{partial}"));
+        req.params.stop = vec!["\n\n".into()];
+        let got = cached.generate_n_blocking(&req, 4).unwrap();
+        let want = plain.generate_n_blocking(&req, 4).unwrap();
+        assert_eq!(got, want, "{name} step {step}: cached vs uncached replies");
+        let now = cached.reuse_stats();
+        let (prompt, reused) = (
+            now.prompt_tokens - before.prompt_tokens,
+            now.reused_tokens - before.reused_tokens,
+        );
+        if step > 0 {
+            // All but the new step's tokens and the alignment tail (< 32) came from cache.
+            let new_tokens = got[0].completion_tokens.unwrap() as u64 + 40;
+            assert!(
+                reused + new_tokens >= prompt,
+                "{name} step {step}: reused {reused} of {prompt} prompt tokens"
+            );
+        }
+        cached.loglik_blocking(between).unwrap();
+        before = cached.reuse_stats();
+        partial.push_str(got[0].content.as_deref().unwrap());
+        partial.push_str("\n\n");
+    }
+    assert_eq!(
+        plain.reuse_stats().reused_tokens,
+        0,
+        "{name}: reuse with the cache off"
+    );
+}
