@@ -28,7 +28,7 @@ fn model_present() -> Option<PathBuf> {
     None
 }
 
-fn eval(out: &Path) {
+fn eval(out: &Path, extra: &[&str]) {
     let o = Command::new(BIN)
         .args([
             "eval", "--gguf", MODEL, "--mode", "generate", "--lang", "en",
@@ -42,6 +42,7 @@ fn eval(out: &Path) {
             "--seed",
             "3",
         ])
+        .args(extra)
         .arg("--out")
         .arg(out)
         .output()
@@ -90,9 +91,11 @@ fn embedded_beam_search_with_the_likelihood_scorer_repeats_exactly() {
         return;
     }
     let d = tempfile::tempdir().unwrap();
-    let (a, b) = (d.path().join("a"), d.path().join("b"));
-    eval(&a);
-    eval(&b);
+    let (a, b, c) = (d.path().join("a"), d.path().join("b"), d.path().join("c"));
+    eval(&a, &[]);
+    eval(&b, &[]);
+    // Every step prompt decoded whole, no cells reused from the previous step.
+    eval(&c, &["--prefix-cache", "off"]);
     let (ra, rb) = (records(&a), records(&b));
     assert_eq!(ra.len(), 4, "2 items x B = 2 candidates");
     assert_eq!(
@@ -100,6 +103,20 @@ fn embedded_beam_search_with_the_likelihood_scorer_repeats_exactly() {
         "two runs with the same settings give identical records"
     );
     assert_eq!(trees(&a), trees(&b));
+    assert_eq!(
+        ra,
+        records(&c),
+        "reusing the previous step's cells changed a record"
+    );
+    assert_eq!(trees(&a), trees(&c));
+    let details = |dir: &Path| -> serde_json::Value {
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap())
+                .unwrap();
+        m["backend"]["details"]["prefix_cache"].clone()
+    };
+    assert_eq!(details(&a), true);
+    assert_eq!(details(&c), false);
     for r in &ra {
         let steps = r["step_rewards"].as_array().unwrap();
         assert!(!steps.is_empty());
