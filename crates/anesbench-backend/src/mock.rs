@@ -94,6 +94,7 @@ impl Backend for MockBackend {
             reasoning_tokens,
             endpoint: Some("mock".into()),
             mean_logprob: None,
+            model_ended: Some(true),
         })
     }
 

@@ -68,6 +68,12 @@ pub struct GenResponse {
     /// backend reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_logprob: Option<f64>,
+    /// Whether the model itself ended the reply (its end-of-generation token): `Some(true)`;
+    /// `Some(false)` when a stop string or the token limit did; `None` when the backend
+    /// does not say (`finish_reason: "stop"` covers both a stop string and the model's
+    /// end; vLLM tells them apart with `stop_reason`, null for the model's own end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_ended: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -166,6 +166,8 @@ impl Sample {
             reasoning_tokens: None,
             endpoint: None,
             mean_logprob: (self.lp_n > 0).then(|| self.lp_sum / f64::from(self.lp_n)),
+            // "stop" without a stop string cut is the end-of-generation token.
+            model_ended: Some(self.finish == "stop" && self.cut.is_none()),
         }
     }
 }

@@ -588,3 +588,56 @@ fn reward_settings_are_validated_and_the_endpoint_is_operational() {
     g.reward_api = Some(RewardApi::VllmPooling);
     assert!(err(&g).contains("reads no reward model"), "{}", err(&g));
 }
+
+/// A policy whose every step is one sentence that its end-of-generation token ends.
+struct EndsAfterOneStep {
+    calls: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Backend for EndsAfterOneStep {
+    async fn generate(&self, _req: &GenRequest) -> Result<GenResponse, BackendError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Ok(GenResponse {
+            content: Some("Let me think about the options.".into()),
+            finish_reason: Some("stop".into()),
+            completion_tokens: Some(6),
+            mean_logprob: Some(-0.5),
+            model_ended: Some(true),
+            ..GenResponse::default()
+        })
+    }
+    async fn loglik(&self, _r: &LoglikRequest) -> Result<LoglikResponse, BackendError> {
+        Err(BackendError::Unsupported("generate only".into()))
+    }
+    fn describe(&self) -> BackendInfo {
+        BackendInfo {
+            kind: "scripted".into(),
+            model: "ends".into(),
+            ..BackendInfo::default()
+        }
+    }
+}
+
+/// Defect: a step ended by the model's end-of-generation token looked like a step ended
+/// by the "\n\n" stop string, so the beam asked for another step (which, on a real model,
+/// comes back empty) up to the step cap. Now it ends with that step: one request per
+/// root expansion and one node per beam.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_the_model_ends_itself_finishes_its_beam() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings("beam:2,2,32".parse().unwrap(), 1);
+    let p = Arc::new(EndsAfterOneStep {
+        calls: AtomicUsize::new(0),
+    });
+    let o = execute(req(&s, p.clone(), None, dir.path())).await.unwrap();
+    assert_eq!(o.errors, 0);
+    // The root is expanded B x W = 4 times, one request each; nothing after.
+    assert_eq!(p.calls.load(Ordering::SeqCst), 4);
+    let t = trees(dir.path());
+    assert_eq!(t[0]["nodes"].as_array().unwrap().len(), 4);
+    for r in raw_lines(dir.path()) {
+        assert_eq!(r.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(r.step_rewards.as_ref().unwrap().len(), 1);
+    }
+}

@@ -123,8 +123,28 @@ struct Choice {
     text: Option<String>,
     #[serde(default)]
     finish_reason: Option<String>,
+    /// vLLM: the stop string or token id that ended the choice, `null` for the model's own
+    /// end of generation; absent on servers that do not report it.
+    #[serde(default, deserialize_with = "present")]
+    stop_reason: Option<Value>,
     #[serde(default)]
     logprobs: Option<Value>,
+}
+
+/// A field that is there, even as `null` (`Some(Value::Null)`), apart from one that is
+/// absent (`None`, by `#[serde(default)]`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// [`GenResponse::model_ended`] from the finish reason and vLLM's `stop_reason`.
+fn model_ended(finish: Option<&str>, stop_reason: Option<&Value>) -> Option<bool> {
+    match (finish, stop_reason) {
+        (Some("length"), _) => Some(false),
+        (Some("stop"), Some(Value::Null)) => Some(true),
+        (Some("stop"), Some(_)) => Some(false),
+        _ => None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -220,6 +240,7 @@ pub fn parse_generations(bytes: &[u8]) -> Result<Vec<GenResponse>, String> {
             mean_logprob,
             content,
             reasoning,
+            model_ended: model_ended(choice.finish_reason.as_deref(), choice.stop_reason.as_ref()),
             finish_reason: choice.finish_reason,
             prompt_tokens: usage.prompt_tokens,
             completion_tokens,
@@ -516,5 +537,27 @@ mod n_tests {
         )
         .unwrap();
         assert_eq!(one.completion_tokens, Some(7));
+    }
+
+    #[test]
+    fn vllm_stop_reason_tells_the_model_s_own_end_from_a_stop_string() {
+        let one = |body: &str| parse_generation(body.as_bytes()).unwrap().model_ended;
+        assert_eq!(
+            one(r#"{"choices":[{"text":"B","finish_reason":"stop","stop_reason":null}]}"#),
+            Some(true)
+        );
+        assert_eq!(
+            one(r#"{"choices":[{"text":"B","finish_reason":"stop","stop_reason":"\n\n"}]}"#),
+            Some(false)
+        );
+        assert_eq!(
+            one(r#"{"choices":[{"text":"B","finish_reason":"stop"}]}"#),
+            None,
+            "no stop_reason: cannot tell"
+        );
+        assert_eq!(
+            one(r#"{"choices":[{"text":"B","finish_reason":"length"}]}"#),
+            Some(false)
+        );
     }
 }

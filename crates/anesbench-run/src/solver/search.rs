@@ -3,7 +3,9 @@
 //! A step is one generation request with `stop: ["\n\n"]` and `max_tokens: T`; a step
 //! cut at T tokens is a valid step (recorded `cut`), continued as it is. A beam is
 //! finished when its text states an answer (an answer statement, as a reply cut at the
-//! token limit is read), when a step comes back empty (the model ended its reply), when
+//! token limit is read), when the model ends its reply (a step ended by its
+//! end-of-generation token, where the backend tells it from a stop string:
+//! [`GenResponse::model_ended`]; otherwise the next step comes back empty), when
 //! its tokens reach `--max-tokens`, or after [`MAX_SEARCH_STEPS`] steps.
 //!
 //! - **beam**: one group; the root is expanded B x W times, then each kept beam W
@@ -244,7 +246,10 @@ impl Search {
             Some("length"),
         );
         let cap = self.base.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
-        b.done = if empty || ex.answer.is_some() {
+        // The model ending its reply (its end-of-generation token, where the backend says
+        // so) ends the beam too, without asking for a step that would come back empty.
+        let ended = resp.model_ended == Some(true);
+        b.done = if empty || ended || ex.answer.is_some() {
             Some("stop")
         } else if b.tokens >= u64::from(cap) {
             Some("length")
