@@ -21,7 +21,8 @@
 //!
 //! Continuing a partial answer: a text prompt gets the partial answer appended; a chat
 //! prompt is rendered by the embedded model's template (the [`Renderer`] the caller
-//! gives) and continued as text, or, over HTTP, sent with the partial answer as a final
+//! gives) and continued as text (the embedded backend then reuses the KV cells of the
+//! previous step's prompt instead of decoding them again, with the same numbers), or, over HTTP, sent with the partial answer as a final
 //! assistant message and `continue_final_message: true, add_generation_prompt: false`
 //! (vLLM's chat API). Every step request carries a seed (`--seed`, 0 when not given,
 //! plus a counter), so a search repeats exactly on a backend that honours seeds.
