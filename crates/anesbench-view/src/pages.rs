@@ -220,16 +220,17 @@ fn accuracy_table(sum: &Summary) -> String {
     }
     b.push_str(&cell_text(Some(&sum.overall)));
     b.push_str("</tr></tbody></table>");
-    let _ = write!(
+    let _ =
+        write!(
         b,
         "<p class=\"counts\">Samples: {} · items: {} · counted per {} (95% Wilson intervals) · \
          no answer: <b>{}</b> · truncated: <b>{}</b> · errors: <b>{}</b></p>",
         sum.samples,
         sum.items,
-        if sum.aggregation == "majority" {
-            "item (majority vote of its samples)"
-        } else {
-            "sample"
+        match sum.aggregation.as_str() {
+            "sample" => "sample".to_string(),
+            "majority" => "item (majority vote of its samples)".to_string(),
+            agg => format!("item (decided by <code>{}</code> over its samples)", esc(agg)),
         },
         sum.sample_counts.no_answer,
         sum.sample_counts.truncated,

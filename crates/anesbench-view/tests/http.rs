@@ -320,6 +320,60 @@ async fn best_of_n_candidates_show_likelihoods_and_the_deciding_one() {
     }
 }
 
+/// A best-of-N run is scored by its own rule: the candidate with the highest mean
+/// log-probability decides each item, not a majority of the candidates. Here the two
+/// rules disagree on all three items (majority 2/3, likelihood 1/3).
+#[tokio::test]
+async fn a_best_of_n_run_page_scores_by_likelihood_not_majority() {
+    let d = tempfile::tempdir().unwrap();
+    let data = write_dataset(d.path());
+    let runs = d.path().join("runs");
+    let mut bon = Vec::new();
+    // (item, [(answer, mean log-probability)]): gold B, A, D.
+    let items: [(&'static str, [(char, f64); 3]); 3] = [
+        ("1", [('A', -0.1), ('B', -0.5), ('B', -0.9)]),
+        ("2", [('A', -0.2), ('C', -0.6), ('C', -0.7)]),
+        ("4", [('D', -0.3), ('D', -0.4), ('A', -0.1)]),
+    ];
+    for (id, cands) in items {
+        for (k, (ans, lp)) in cands.into_iter().enumerate() {
+            let mut x = s(id, Lang::En, "Answer: see above", Some(ans));
+            x.sample = k as u32;
+            x.mean_logprob = Some(lp);
+            bon.push(x);
+        }
+    }
+    let settings = Settings {
+        samples: 3,
+        temperature: Some(0.7),
+        ..Settings::default()
+    };
+    let dir = runs.join("bon");
+    write_run(&dir, &data, "model-bon", settings, &bon);
+    let m = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let m = m.replace("self-consistency:3", "best-of-n:3:likelihood");
+    std::fs::write(dir.join("manifest.json"), m).unwrap();
+    // The report's own reading of the run, as the reference.
+    let rd = anesbench_report::RunDir::open(&dir).unwrap();
+    assert_eq!(rd.summary.overall.correct, 1);
+    let (addr, v) = start(&[runs]).await;
+    let id = run_id(&v, "bon");
+    let t = get(addr, &format!("/run/{id}")).await.unwrap().text();
+    let acc = t.split("<table class=\"acc\">").nth(1).unwrap();
+    let all_row = acc.split("<tr><th>All</th>").nth(1).unwrap();
+    assert!(
+        all_row.contains("33.3%") && all_row.contains("n=3"),
+        "{all_row}"
+    );
+    assert!(!acc.contains("66.7%"), "majority accuracy shown: {acc}");
+    assert!(
+        t.contains("counted per item (decided by <code>best_likelihood</code>"),
+        "{t}"
+    );
+    let idx = get(addr, "/").await.unwrap().text();
+    assert!(idx.contains(">33.3%<"), "{idx}");
+}
+
 /// A run with a `trees.jsonl` (hand-written, as a beam search writes it) shows the tree of
 /// the item on its sample page; an item without a tree shows none.
 #[tokio::test]
