@@ -340,6 +340,11 @@ async fn timed(
         .unwrap_or("")
         .trim_end_matches('.')
         .to_string();
+    let detail = if body.contains("id=\"q-partial\"") {
+        format!("{detail}; responses and reasoning only, the dataset still loading")
+    } else {
+        detail
+    };
     Ok(Timing {
         what: what.into(),
         secs,
@@ -457,7 +462,7 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     t.push(
         timed(
             addr,
-            "search \"sugammadex\" (first: waits for dataset)",
+            "search \"sugammadex\" (first, dataset loading)",
             &format!("/run/{id}?q=sugammadex"),
             "samples",
         )

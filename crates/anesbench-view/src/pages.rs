@@ -308,13 +308,21 @@ pub fn run_fig(v: &Viewer, id: &str, kind: &str) -> PageResult {
     render_svg(kind, &pts).map_err(|e| PageError::NotFound(e.to_string()))
 }
 
-/// Query results for a run, cached per index generation.
-fn hits(s: &mut RunState, run: &Run, q: &Query) -> Arc<Vec<u32>> {
+/// How long a search waits, from the start of its request, for a dataset still loading
+/// in the background before it answers from responses and reasoning alone.
+pub const SEARCH_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Query results for a run, cached per index generation, and whether questions and
+/// options were left out of a search because the dataset was still loading (`wait`:
+/// wait for it instead). Results without them are not cached: the next request has them.
+fn hits(s: &mut RunState, run: &Run, q: &Query, wait: bool) -> (Arc<Vec<u32>>, bool) {
+    let started = std::time::Instant::now();
     let key = q.key();
     let g = s.index.generation;
     if let Some(h) = s.cache.get(&key, g) {
-        return h;
+        return (h, false);
     }
+    let mut partial = false;
     let h = match q.q.as_deref() {
         None => run_query(&s.index, q, None),
         // Responses are searched first, while the dataset may still be loading; then
@@ -330,14 +338,24 @@ fn hits(s: &mut RunState, run: &Run, q: &Query) -> Arc<Vec<u32>> {
             );
             let needle = crate::query::Needle::new(text);
             let mut keep = crate::query::search_raw(&s.index, &cands, &needle);
-            let items = s.dataset(&run.dir);
+            let items = if wait {
+                s.dataset(&run.dir)
+            } else {
+                s.dataset_by(&run.dir, started + SEARCH_WAIT)
+                    .unwrap_or_else(|()| {
+                        partial = true;
+                        None
+                    })
+            };
             crate::query::search_items(&s.index, &cands, &needle, items.as_deref(), &mut keep);
             cands.into_iter().filter(|&i| keep[i as usize]).collect()
         }
     };
     let h = Arc::new(h);
-    s.cache.put(key, g, h.clone());
-    h
+    if !partial {
+        s.cache.put(key, g, h.clone());
+    }
+    (h, partial)
 }
 
 fn select(name: &str, label: &str, cur: Option<&str>, values: &[(String, String)]) -> String {
@@ -601,7 +619,15 @@ pub fn run_page(v: &Viewer, l: &Links, id: &str, qs: Option<&str>) -> PageResult
         b.push_str(&filter_form(&l.run(&run.id), &[], &s.index, &q, false));
     }
     b.push_str("<div id=\"live-list\" data-live>");
-    let h = hits(&mut s, &run, &q);
+    let (h, partial) = hits(&mut s, &run, &q, l.is_export());
+    if partial {
+        let _ = write!(
+            b,
+            "<p class=\"warn\" id=\"q-partial\">Questions and options are not searchable yet: the dataset is still loading, \
+             so this search covered responses and reasoning only. <a href=\"{}\">Search again</a> in a few seconds to include them.</p>",
+            esc(&l.list(&run.id, &q).unwrap_or_default())
+        );
+    }
     let per = q.per.max(1);
     let pages = h.len().div_ceil(per).max(1);
     let page_no = q.page.min(pages - 1);
@@ -653,7 +679,7 @@ pub fn run_page(v: &Viewer, l: &Links, id: &str, qs: Option<&str>) -> PageResult
 pub fn list_len(v: &Viewer, id: &str, q: &Query) -> Result<usize, PageError> {
     let run = run_of(v, id)?;
     let mut s = run.fresh();
-    Ok(hits(&mut s, &run, q).len())
+    Ok(hits(&mut s, &run, q, true).0.len())
 }
 
 /// Samples indexed in a run.

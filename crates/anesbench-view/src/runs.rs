@@ -177,6 +177,20 @@ impl RunState {
         }));
     }
 
+    /// The run's dataset when it is in by `deadline`: `Err(())` while the background load
+    /// is still running then (the caller goes on without it), `Ok(None)` when there is
+    /// none.
+    pub fn dataset_by(&mut self, dir: &Path, deadline: Instant) -> Result<Option<Arc<Items>>, ()> {
+        self.prefetch_dataset(dir);
+        while self.pending.as_ref().is_some_and(|h| !h.is_finished()) {
+            if Instant::now() >= deadline {
+                return Err(());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(self.dataset(dir))
+    }
+
     /// The run's dataset, loaded once from the manifest's source (never over the network);
     /// waits for the background load when it is still running.
     pub fn dataset(&mut self, dir: &Path) -> Option<Arc<Items>> {
