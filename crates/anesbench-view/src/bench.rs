@@ -342,6 +342,8 @@ async fn timed(
         .to_string();
     let detail = if body.contains("id=\"q-partial\"") {
         format!("{detail}; responses and reasoning only, the dataset still loading")
+    } else if body.contains("id=\"ds-loading\"") {
+        format!("{detail}; without the question, the dataset still loading")
     } else {
         detail
     };

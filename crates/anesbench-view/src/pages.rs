@@ -937,7 +937,12 @@ fn deciding_spans(rec: &SampleRecord, options: &[String], have_item: bool) -> (S
     }
 }
 
+/// How long a sample page waits, from the start of its request, for a dataset still
+/// loading before it is shown without the question (and says so).
+pub const SAMPLE_WAIT: std::time::Duration = std::time::Duration::from_millis(800);
+
 pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
+    let started = std::time::Instant::now();
     let run = run_of(v, id)?;
     let live = run.live();
     let mut s = run.fresh();
@@ -950,7 +955,14 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
     let rec = reader
         .record(&e)
         .map_err(|m| PageError::NotFound(format!("sample {n}: {m}")))?;
-    let items = s.dataset(&run.dir);
+    let (items, loading) = if l.is_export() {
+        (s.dataset(&run.dir), false)
+    } else {
+        match s.dataset_by(&run.dir, started + SAMPLE_WAIT) {
+            Ok(d) => (d, false),
+            Err(()) => (None, true),
+        }
+    };
     let item = items
         .as_ref()
         .and_then(|d| d.get(rec.lang, &rec.id).cloned());
@@ -1044,8 +1056,13 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
         None => {
             let _ = write!(
                 b,
-                "<p class=\"warn\">{}</p><p>Gold: <b>{}</b> · predicted: <b>{}</b> · options: {}</p>",
-                esc(s.dataset_note.as_deref().unwrap_or("The dataset item was not found.")),
+                "<p class=\"warn\"{}>{}</p><p>Gold: <b>{}</b> · predicted: <b>{}</b> · options: {}</p>",
+                if loading { " id=\"ds-loading\"" } else { "" },
+                esc(if loading {
+                    "The dataset is still loading (a large one takes a few seconds): reload for the question, the options and the prompt."
+                } else {
+                    s.dataset_note.as_deref().unwrap_or("The dataset item was not found.")
+                }),
                 rec.gold,
                 rec.answer.map_or("no answer".into(), |c| c.to_string()),
                 esc(&rec.letters)
@@ -1063,6 +1080,7 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
     b.push_str("<h2>Prompt</h2>");
     match &item {
         Some(it) => b.push_str(&prompt_html(&s, it, &rec)),
+        None if loading => b.push_str("<p class=\"warn\">The prompt is rendered from the dataset item, which is still loading.</p>"),
         None => b.push_str("<p class=\"warn\">The prompt is rendered from the dataset item, which was not found.</p>"),
     }
     let _ = write!(

@@ -431,6 +431,13 @@ async fn a_search_does_not_wait_for_the_dataset_and_finds_questions_once_it_is_i
         .unwrap()
         .text();
     assert_eq!(count(&t), "3 of 3 samples match.", "{t}");
+    // A sample page does not wait either: it says what it lacks.
+    let t = get(addr, &format!("/run/{id}/sample/2"))
+        .await
+        .unwrap()
+        .text();
+    assert!(t.contains("The dataset is still loading"), "{t}");
+    assert!(!t.contains("Which drug is a benzodiazepine?"));
     // The dataset arrives.
     tokio::task::spawn_blocking(feed).await.unwrap();
     let mut t = String::new();
@@ -443,6 +450,12 @@ async fn a_search_does_not_wait_for_the_dataset_and_finds_questions_once_it_is_i
     }
     assert!(!t.contains("not searchable yet"), "{t}");
     assert_eq!(count(&t), "1 of 3 samples match.", "{t}");
+    let t = get(addr, &format!("/run/{id}/sample/2"))
+        .await
+        .unwrap()
+        .text();
+    assert!(t.contains("Which drug is a benzodiazepine?"), "{t}");
+    assert!(!t.contains("still loading"));
 }
 
 /// A run with a `trees.jsonl` (hand-written, as a beam search writes it) shows the tree of
