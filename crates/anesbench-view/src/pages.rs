@@ -342,7 +342,7 @@ fn hits(s: &mut RunState, run: &Run, q: &Query, wait: bool) -> (Arc<Vec<u32>>, b
                 s.dataset(&run.dir)
             } else {
                 s.dataset_by(&run.dir, started + SEARCH_WAIT)
-                    .unwrap_or_else(|()| {
+                    .unwrap_or_else(|_| {
                         partial = true;
                         None
                     })
@@ -960,7 +960,7 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
     } else {
         match s.dataset_by(&run.dir, started + SAMPLE_WAIT) {
             Ok(d) => (d, false),
-            Err(()) => (None, true),
+            Err(_) => (None, true),
         }
     };
     let item = items

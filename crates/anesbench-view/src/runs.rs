@@ -48,6 +48,10 @@ pub struct RunState {
     pub cache: QueryCache,
 }
 
+/// The dataset of a run is still being loaded in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StillLoading;
+
 /// The dataset items of a run, by (lang, id).
 pub struct Items {
     items: [HashMap<String, Item>; 2],
@@ -177,14 +181,18 @@ impl RunState {
         }));
     }
 
-    /// The run's dataset when it is in by `deadline`: `Err(())` while the background load
-    /// is still running then (the caller goes on without it), `Ok(None)` when there is
-    /// none.
-    pub fn dataset_by(&mut self, dir: &Path, deadline: Instant) -> Result<Option<Arc<Items>>, ()> {
+    /// The run's dataset when it is in by `deadline`: `Err(StillLoading)` while the
+    /// background load is still running then (the caller goes on without it), `Ok(None)`
+    /// when there is none.
+    pub fn dataset_by(
+        &mut self,
+        dir: &Path,
+        deadline: Instant,
+    ) -> Result<Option<Arc<Items>>, StillLoading> {
         self.prefetch_dataset(dir);
         while self.pending.as_ref().is_some_and(|h| !h.is_finished()) {
             if Instant::now() >= deadline {
-                return Err(());
+                return Err(StillLoading);
             }
             std::thread::sleep(Duration::from_millis(5));
         }
