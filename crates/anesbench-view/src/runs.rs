@@ -46,6 +46,8 @@ pub struct RunState {
     /// back from the on-disk cache is not counted).
     pub summaries_computed: u64,
     pub cache: QueryCache,
+    /// The run directory (where a relative dataset source is looked for).
+    dir: PathBuf,
 }
 
 /// The dataset of a run is still being loaded in the background.
@@ -83,6 +85,7 @@ impl Run {
                 summary: None,
                 summaries_computed: 0,
                 cache: QueryCache::default(),
+                dir: PathBuf::new(),
             }),
             dir,
         }
@@ -102,8 +105,7 @@ impl Run {
             }
         }
         s.index.refresh();
-        let dir = self.dir.clone();
-        s.prefetch_dataset(&dir);
+        s.dir = self.dir.clone();
         s
     }
 
@@ -138,7 +140,9 @@ impl RunState {
         let agg = Aggregation::for_solver(&self.info.solver);
         if let Some((sg, sa, s)) = &self.summary {
             if *sg == g && *sa == agg {
-                return s.clone();
+                let (s, dir) = (s.clone(), self.dir.clone());
+                self.prefetch_dataset(&dir);
+                return s;
             }
         }
         let s = match self.index.cached_summary(agg.name()) {
@@ -152,6 +156,10 @@ impl RunState {
             }
         };
         self.summary = Some((g, agg, s.clone()));
+        // The dataset is loaded in the background from here on, once the index and the
+        // summary (the first page) are done, so that it does not slow them.
+        let dir = self.dir.clone();
+        self.prefetch_dataset(&dir);
         s
     }
 
