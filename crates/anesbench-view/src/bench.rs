@@ -340,6 +340,13 @@ async fn timed(
         .unwrap_or("")
         .trim_end_matches('.')
         .to_string();
+    let detail = if body.contains("id=\"q-partial\"") {
+        format!("{detail}; responses and reasoning only, the dataset still loading")
+    } else if body.contains("id=\"ds-loading\"") {
+        format!("{detail}; without the question, the dataset still loading")
+    } else {
+        detail
+    };
     Ok(Timing {
         what: what.into(),
         secs,
@@ -457,7 +464,7 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     t.push(
         timed(
             addr,
-            "search \"sugammadex\" (first: waits for dataset)",
+            "search \"sugammadex\" (first, dataset loading)",
             &format!("/run/{id}?q=sugammadex"),
             "samples",
         )
@@ -500,6 +507,38 @@ pub async fn run(opts: &BenchOptions) -> anyhow::Result<BenchReport> {
         )
         .await?,
     );
+    // Once the dataset is in (waited for here, untimed): a search that covers questions and
+    // options too, and a sample page with its question and prompt.
+    {
+        let r = viewer.registry.runs()[0].clone();
+        let waited = Instant::now();
+        tokio::task::spawn_blocking(move || {
+            let dir = r.dir.clone();
+            r.fresh().dataset(&dir).is_some()
+        })
+        .await?
+        .then_some(())
+        .ok_or_else(|| anyhow::anyhow!("the synthetic dataset did not load"))?;
+        let waited = waited.elapsed().as_secs_f64();
+        let mut tm = timed(
+            addr,
+            "search \"rocuronium\" (dataset in: questions too)",
+            &format!("/run/{id}?q=rocuronium"),
+            "samples",
+        )
+        .await?;
+        tm.detail = format!("after waiting {waited:.1} s for the dataset; {}", tm.detail);
+        t.push(tm);
+        t.push(
+            timed(
+                addr,
+                "sample page (dataset in: question, prompt)",
+                &format!("/run/{id}/sample/{}", mid + 1),
+                "Response",
+            )
+            .await?,
+        );
+    }
     // A growing file: append 1,000 samples and time the page that tails them.
     {
         use std::io::BufRead;

@@ -48,6 +48,18 @@ pub struct Entry {
     pub flags: u8,
     pub ctok: u32,
     pub rtok: u32,
+    /// Index into [`Index::scores`], or [`NONE_U32`] when the record has no score (a
+    /// plain run's records never do).
+    pub score: u32,
+}
+
+/// The numbers a multi-candidate run's decision rule reads ([`anesbench_core::vote`]):
+/// kept apart from [`Entry`] so that plain runs pay nothing for them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scores {
+    pub mean_logprob: Option<f64>,
+    pub reward: Option<f64>,
+    pub step_rewards: Option<Box<[f64]>>,
 }
 
 impl Entry {
@@ -109,6 +121,7 @@ struct Light {
     error: bool,
     resp: (u32, u32),
     reas: (u32, u32),
+    scores: Scores,
 }
 
 fn parse_light(raw: &[u8]) -> Result<Light, String> {
@@ -154,6 +167,19 @@ fn parse_light(raw: &[u8]) -> Result<Light, String> {
                 serde_json::from_slice(v).map(|x| l.rtok = Some(x)),
             ),
             b"error" => l.error = !null,
+            b"mean_logprob" if !null => field(
+                "mean_logprob",
+                serde_json::from_slice(v).map(|x| l.scores.mean_logprob = Some(x)),
+            ),
+            b"reward" if !null => field(
+                "reward",
+                serde_json::from_slice(v).map(|x| l.scores.reward = Some(x)),
+            ),
+            b"step_rewards" if !null => field(
+                "step_rewards",
+                serde_json::from_slice::<Vec<f64>>(v)
+                    .map(|x| l.scores.step_rewards = Some(x.into())),
+            ),
             b"response" if v.first() == Some(&b'"') => l.resp = (a as u32 + 1, b as u32 - 1),
             b"reasoning" if v.first() == Some(&b'"') => l.reas = (a as u32 + 1, b as u32 - 1),
             _ => {}
@@ -250,6 +276,8 @@ pub struct Index {
     key_at: HashMap<(u32, u32), u32>,
     pub rules: Vec<Box<str>>,
     rule_at: HashMap<Box<str>, u16>,
+    /// Scores of the records that have one, by [`Entry::score`].
+    pub scores: Vec<Scores>,
     /// Bytes of the file indexed: the end of the last complete line seen.
     pub indexed_len: u64,
     /// Lines read so far (blank ones included), for line numbers.
@@ -273,6 +301,10 @@ pub struct Index {
     pub cache_dir: Option<PathBuf>,
     /// Files smaller than this are not cached.
     pub cache_min_bytes: u64,
+    /// The stamp of the file as the on-disk cache holds it (loaded from it or saved to
+    /// it); while the index still ends where that file ended, what is saved beside the
+    /// cache (the summary) is valid for it.
+    cache_stamp: Option<crate::index_cache::Stamp>,
 }
 
 /// How much of the file one read takes while indexing (memory stays bounded by this).
@@ -389,16 +421,18 @@ impl Index {
         self.entries = saved.entries;
         self.items = saved.items;
         self.rules = saved.rules;
+        self.scores = saved.scores;
         self.lines_seen = saved.lines_seen;
         self.superseded = saved.superseded;
         self.indexed_len = stamp.len;
         self.torn_bytes = 0;
         self.file_id = (stamp.dev, stamp.ino);
         self.from_cache = Some(true);
+        self.cache_stamp = Some(stamp);
         true
     }
 
-    fn save_cached(&self, meta: &std::fs::Metadata) {
+    fn save_cached(&mut self, meta: &std::fs::Metadata) {
         use crate::index_cache as c;
         let Some(dir) = &self.cache_dir else { return };
         // The file may have grown while it was read: save only an index of all of it.
@@ -411,10 +445,38 @@ impl Index {
             entries: self.entries.clone(),
             items: self.items.clone(),
             rules: self.rules.clone(),
+            scores: self.scores.clone(),
             lines_seen: self.lines_seen,
             superseded: self.superseded,
         };
-        let _ = c::save(&c::file_for(dir, &self.path), &stamp, &saved);
+        if c::save(&c::file_for(dir, &self.path), &stamp, &saved).is_ok() {
+            self.cache_stamp = Some(stamp);
+        }
+    }
+
+    /// The cache file and stamp that a summary of this index may be saved with or read
+    /// from: only while the index covers exactly the file the on-disk index was made of.
+    fn summary_slot(&self) -> Option<(PathBuf, crate::index_cache::Stamp)> {
+        let stamp = self.cache_stamp?;
+        let dir = self.cache_dir.as_ref()?;
+        (stamp.len == self.indexed_len && self.torn_bytes == 0 && self.error.is_none()).then(|| {
+            let idx = crate::index_cache::file_for(dir, &self.path);
+            (crate::index_cache::summary_file_for(&idx), stamp)
+        })
+    }
+
+    /// The summary saved beside the on-disk index for this file and decision rule.
+    pub fn cached_summary(&self, rule: &str) -> Option<anesbench_core::Summary> {
+        let (path, stamp) = self.summary_slot()?;
+        crate::index_cache::load_summary(&path, &stamp, rule)
+    }
+
+    /// Save a summary of this index beside the on-disk index (nothing when the index is
+    /// not cached, or has grown past the cached file).
+    pub fn save_summary(&self, rule: &str, summary: &anesbench_core::Summary) {
+        if let Some((path, stamp)) = self.summary_slot() {
+            let _ = crate::index_cache::save_summary(&path, &stamp, rule, summary);
+        }
     }
 
     fn read_from(&mut self, len: u64) -> Result<(), String> {
@@ -500,6 +562,12 @@ impl Index {
             flags |= ERROR;
         }
         let byte = |c: char| if c.is_ascii() { c as u8 } else { b'?' };
+        let score = if l.scores == Scores::default() {
+            NONE_U32
+        } else {
+            self.scores.push(l.scores);
+            self.scores.len() as u32 - 1
+        };
         (
             Entry {
                 off,
@@ -517,6 +585,7 @@ impl Index {
                 flags,
                 ctok: l.ctok.unwrap_or(NONE_U32),
                 rtok: l.rtok.unwrap_or(NONE_U32),
+                score,
             },
             item,
         )
@@ -603,6 +672,11 @@ impl Index {
         r.error = e.error().then(String::new);
         r.completion_tokens = (e.ctok != NONE_U32).then_some(e.ctok);
         r.reasoning_tokens = (e.rtok != NONE_U32).then_some(e.rtok);
+        if let Some(x) = self.scores.get(e.score as usize) {
+            r.mean_logprob = x.mean_logprob;
+            r.reward = x.reward;
+            r.step_rewards = x.step_rewards.as_deref().map(<[f64]>::to_vec);
+        }
         r
     }
 

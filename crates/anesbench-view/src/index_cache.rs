@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 
 use anesbench_core::{Lang, Level};
 
-use crate::index::{Entry, ItemKey};
+use crate::index::{Entry, ItemKey, Scores, NONE_U32};
 
-const MAGIC: &[u8; 8] = b"ABVIDX1\n";
+const MAGIC: &[u8; 8] = b"ABVIDX2\n";
 
 /// Runs smaller than this index fast enough not to need a cache.
 pub const MIN_BYTES: u64 = 8 << 20;
@@ -51,6 +51,7 @@ pub struct Saved {
     pub entries: Vec<Entry>,
     pub items: Vec<ItemKey>,
     pub rules: Vec<Box<str>>,
+    pub scores: Vec<Scores>,
     pub lines_seen: u32,
     pub superseded: usize,
 }
@@ -112,6 +113,15 @@ impl W {
         self.u32(s.len() as u32);
         self.0.extend_from_slice(s.as_bytes());
     }
+    fn opt_f64(&mut self, v: Option<f64>) {
+        match v {
+            None => self.u8(0),
+            Some(x) => {
+                self.u8(1);
+                self.u64(x.to_bits());
+            }
+        }
+    }
 }
 
 struct R<'a>(&'a [u8]);
@@ -140,6 +150,13 @@ impl R<'_> {
         let n = self.u32()? as usize;
         Some(std::str::from_utf8(self.take(n)?).ok()?.into())
     }
+    fn opt_f64(&mut self) -> Option<Option<f64>> {
+        match self.u8()? {
+            0 => Some(None),
+            1 => Some(Some(f64::from_bits(self.u64()?))),
+            _ => None,
+        }
+    }
 }
 
 fn write_stamp(w: &mut W, s: &Stamp) {
@@ -167,11 +184,26 @@ pub fn save(path: &Path, stamp: &Stamp, s: &Saved) -> std::io::Result<()> {
     for r in &s.rules {
         w.str(r);
     }
+    w.u32(s.scores.len() as u32);
+    for x in &s.scores {
+        w.opt_f64(x.mean_logprob);
+        w.opt_f64(x.reward);
+        match &x.step_rewards {
+            None => w.u32(u32::MAX),
+            Some(steps) => {
+                w.u32(steps.len() as u32);
+                for v in steps.iter() {
+                    w.u64(v.to_bits());
+                }
+            }
+        }
+    }
     w.u32(s.entries.len() as u32);
     for e in &s.entries {
         w.u64(e.off);
         for v in [
-            e.len, e.line, e.resp.0, e.resp.1, e.reas.0, e.reas.1, e.item, e.sample, e.ctok, e.rtok,
+            e.len, e.line, e.resp.0, e.resp.1, e.reas.0, e.reas.1, e.item, e.sample, e.ctok,
+            e.rtok, e.score,
         ] {
             w.u32(v);
         }
@@ -229,16 +261,38 @@ pub fn load(path: &Path, stamp: &Stamp) -> Option<Saved> {
         rules.push(r.str()?);
     }
     let n = r.u32()? as usize;
+    let mut scores = Vec::with_capacity(n.min(1 << 24));
+    for _ in 0..n {
+        let mean_logprob = r.opt_f64()?;
+        let reward = r.opt_f64()?;
+        let step_rewards = match r.u32()? {
+            u32::MAX => None,
+            k => Some(
+                (0..k)
+                    .map(|_| r.u64().map(f64::from_bits))
+                    .collect::<Option<Box<[f64]>>>()?,
+            ),
+        };
+        scores.push(Scores {
+            mean_logprob,
+            reward,
+            step_rewards,
+        });
+    }
+    let n = r.u32()? as usize;
     let mut entries = Vec::with_capacity(n.min(1 << 26));
     for _ in 0..n {
         let off = r.u64()?;
-        let mut v = [0u32; 10];
+        let mut v = [0u32; 11];
         for x in &mut v {
             *x = r.u32()?;
         }
         let level = *Level::ALL.get(r.u8()? as usize)?;
         let (nopt, gold, answer, rule, flags) = (r.u8()?, r.u8()?, r.u8()?, r.u16()?, r.u8()?);
-        if v[6] as usize >= items.len() || rule as usize >= rules.len() {
+        if v[6] as usize >= items.len()
+            || rule as usize >= rules.len()
+            || (v[10] != NONE_U32 && v[10] as usize >= scores.len())
+        {
             return None;
         }
         entries.push(Entry {
@@ -257,6 +311,7 @@ pub fn load(path: &Path, stamp: &Stamp) -> Option<Saved> {
             flags,
             ctok: v[8],
             rtok: v[9],
+            score: v[10],
         });
     }
     if !r.0.is_empty() {
@@ -266,7 +321,92 @@ pub fn load(path: &Path, stamp: &Stamp) -> Option<Saved> {
         entries,
         items,
         rules,
+        scores,
         lines_seen,
         superseded,
     })
+}
+
+const SUMMARY_MAGIC: &[u8; 8] = b"ABVSUM1\n";
+
+/// The summary file beside the index file `idx`.
+pub fn summary_file_for(idx: &Path) -> PathBuf {
+    idx.with_extension("sum")
+}
+
+/// Save the summary of the whole file `stamp` describes, as decided by the rule named
+/// `rule` (a summary is only read back for the same file and the same rule).
+pub fn save_summary(
+    path: &Path,
+    stamp: &Stamp,
+    rule: &str,
+    summary: &anesbench_core::Summary,
+) -> std::io::Result<()> {
+    let mut w = W(Vec::new());
+    w.0.extend_from_slice(SUMMARY_MAGIC);
+    write_stamp(&mut w, stamp);
+    w.str(rule);
+    let mut v = serde_json::to_value(summary).map_err(std::io::Error::other)?;
+    floats_to_bits(&mut v);
+    serde_json::to_writer(&mut w.0, &v).map_err(std::io::Error::other)?;
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    let tmp = path.with_extension(format!("sumtmp{}", std::process::id()));
+    std::fs::write(&tmp, &w.0)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The saved summary in `path`, when it was made from the file `stamp` describes with the
+/// rule `rule`, and reads back whole.
+pub fn load_summary(path: &Path, stamp: &Stamp, rule: &str) -> Option<anesbench_core::Summary> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut r = R(&bytes);
+    if r.take(8)? != SUMMARY_MAGIC {
+        return None;
+    }
+    let got = Stamp {
+        dev: r.u64()?,
+        ino: r.u64()?,
+        len: r.u64()?,
+        mtime_s: r.u64()? as i64,
+        mtime_ns: r.u64()? as i64,
+    };
+    if got != *stamp || &*r.str()? != rule {
+        return None;
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(r.0).ok()?;
+    bits_to_floats(&mut v)?;
+    serde_json::from_value(v).ok()
+}
+
+/// The key of an `f64` written as its bits: the summary reads back bit for bit (a JSON
+/// decimal can come back one unit in the last place off).
+const F64_KEY: &str = "$f64";
+
+fn floats_to_bits(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let bits = n.as_f64().unwrap_or(0.0).to_bits();
+            *v = serde_json::json!({ F64_KEY: format!("{bits:016x}") });
+        }
+        Value::Array(a) => a.iter_mut().for_each(floats_to_bits),
+        Value::Object(m) => m.values_mut().for_each(floats_to_bits),
+        _ => {}
+    }
+}
+
+fn bits_to_floats(v: &mut serde_json::Value) -> Option<()> {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) if m.len() == 1 && m.contains_key(F64_KEY) => {
+            let bits = u64::from_str_radix(m[F64_KEY].as_str()?, 16).ok()?;
+            *v = Value::Number(serde_json::Number::from_f64(f64::from_bits(bits))?);
+        }
+        Value::Array(a) => a.iter_mut().try_for_each(bits_to_floats)?,
+        Value::Object(m) => m.values_mut().try_for_each(bits_to_floats)?,
+        _ => {}
+    }
+    Some(())
 }

@@ -220,16 +220,17 @@ fn accuracy_table(sum: &Summary) -> String {
     }
     b.push_str(&cell_text(Some(&sum.overall)));
     b.push_str("</tr></tbody></table>");
-    let _ = write!(
+    let _ =
+        write!(
         b,
         "<p class=\"counts\">Samples: {} · items: {} · counted per {} (95% Wilson intervals) · \
          no answer: <b>{}</b> · truncated: <b>{}</b> · errors: <b>{}</b></p>",
         sum.samples,
         sum.items,
-        if sum.aggregation == "majority" {
-            "item (majority vote of its samples)"
-        } else {
-            "sample"
+        match sum.aggregation.as_str() {
+            "sample" => "sample".to_string(),
+            "majority" => "item (majority vote of its samples)".to_string(),
+            agg => format!("item (decided by <code>{}</code> over its samples)", esc(agg)),
         },
         sum.sample_counts.no_answer,
         sum.sample_counts.truncated,
@@ -307,13 +308,21 @@ pub fn run_fig(v: &Viewer, id: &str, kind: &str) -> PageResult {
     render_svg(kind, &pts).map_err(|e| PageError::NotFound(e.to_string()))
 }
 
-/// Query results for a run, cached per index generation.
-fn hits(s: &mut RunState, run: &Run, q: &Query) -> Arc<Vec<u32>> {
+/// How long a search waits, from the start of its request, for a dataset still loading
+/// in the background before it answers from responses and reasoning alone.
+pub const SEARCH_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Query results for a run, cached per index generation, and whether questions and
+/// options were left out of a search because the dataset was still loading (`wait`:
+/// wait for it instead). Results without them are not cached: the next request has them.
+fn hits(s: &mut RunState, run: &Run, q: &Query, wait: bool) -> (Arc<Vec<u32>>, bool) {
+    let started = std::time::Instant::now();
     let key = q.key();
     let g = s.index.generation;
     if let Some(h) = s.cache.get(&key, g) {
-        return h;
+        return (h, false);
     }
+    let mut partial = false;
     let h = match q.q.as_deref() {
         None => run_query(&s.index, q, None),
         // Responses are searched first, while the dataset may still be loading; then
@@ -329,14 +338,24 @@ fn hits(s: &mut RunState, run: &Run, q: &Query) -> Arc<Vec<u32>> {
             );
             let needle = crate::query::Needle::new(text);
             let mut keep = crate::query::search_raw(&s.index, &cands, &needle);
-            let items = s.dataset(&run.dir);
+            let items = if wait {
+                s.dataset(&run.dir)
+            } else {
+                s.dataset_by(&run.dir, started + SEARCH_WAIT)
+                    .unwrap_or_else(|_| {
+                        partial = true;
+                        None
+                    })
+            };
             crate::query::search_items(&s.index, &cands, &needle, items.as_deref(), &mut keep);
             cands.into_iter().filter(|&i| keep[i as usize]).collect()
         }
     };
     let h = Arc::new(h);
-    s.cache.put(key, g, h.clone());
-    h
+    if !partial {
+        s.cache.put(key, g, h.clone());
+    }
+    (h, partial)
 }
 
 fn select(name: &str, label: &str, cur: Option<&str>, values: &[(String, String)]) -> String {
@@ -600,7 +619,15 @@ pub fn run_page(v: &Viewer, l: &Links, id: &str, qs: Option<&str>) -> PageResult
         b.push_str(&filter_form(&l.run(&run.id), &[], &s.index, &q, false));
     }
     b.push_str("<div id=\"live-list\" data-live>");
-    let h = hits(&mut s, &run, &q);
+    let (h, partial) = hits(&mut s, &run, &q, l.is_export());
+    if partial {
+        let _ = write!(
+            b,
+            "<p class=\"warn\" id=\"q-partial\">Questions and options are not searchable yet: the dataset is still loading, \
+             so this search covered responses and reasoning only. <a href=\"{}\">Search again</a> in a few seconds to include them.</p>",
+            esc(&l.list(&run.id, &q).unwrap_or_default())
+        );
+    }
     let per = q.per.max(1);
     let pages = h.len().div_ceil(per).max(1);
     let page_no = q.page.min(pages - 1);
@@ -652,7 +679,7 @@ pub fn run_page(v: &Viewer, l: &Links, id: &str, qs: Option<&str>) -> PageResult
 pub fn list_len(v: &Viewer, id: &str, q: &Query) -> Result<usize, PageError> {
     let run = run_of(v, id)?;
     let mut s = run.fresh();
-    Ok(hits(&mut s, &run, q).len())
+    Ok(hits(&mut s, &run, q, true).0.len())
 }
 
 /// Samples indexed in a run.
@@ -910,7 +937,12 @@ fn deciding_spans(rec: &SampleRecord, options: &[String], have_item: bool) -> (S
     }
 }
 
+/// How long a sample page waits, from the start of its request, for a dataset still
+/// loading before it is shown without the question (and says so).
+pub const SAMPLE_WAIT: std::time::Duration = std::time::Duration::from_millis(800);
+
 pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
+    let started = std::time::Instant::now();
     let run = run_of(v, id)?;
     let live = run.live();
     let mut s = run.fresh();
@@ -923,7 +955,14 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
     let rec = reader
         .record(&e)
         .map_err(|m| PageError::NotFound(format!("sample {n}: {m}")))?;
-    let items = s.dataset(&run.dir);
+    let (items, loading) = if l.is_export() {
+        (s.dataset(&run.dir), false)
+    } else {
+        match s.dataset_by(&run.dir, started + SAMPLE_WAIT) {
+            Ok(d) => (d, false),
+            Err(_) => (None, true),
+        }
+    };
     let item = items
         .as_ref()
         .and_then(|d| d.get(rec.lang, &rec.id).cloned());
@@ -1017,8 +1056,13 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
         None => {
             let _ = write!(
                 b,
-                "<p class=\"warn\">{}</p><p>Gold: <b>{}</b> · predicted: <b>{}</b> · options: {}</p>",
-                esc(s.dataset_note.as_deref().unwrap_or("The dataset item was not found.")),
+                "<p class=\"warn\"{}>{}</p><p>Gold: <b>{}</b> · predicted: <b>{}</b> · options: {}</p>",
+                if loading { " id=\"ds-loading\"" } else { "" },
+                esc(if loading {
+                    "The dataset is still loading (a large one takes a few seconds): reload for the question, the options and the prompt."
+                } else {
+                    s.dataset_note.as_deref().unwrap_or("The dataset item was not found.")
+                }),
                 rec.gold,
                 rec.answer.map_or("no answer".into(), |c| c.to_string()),
                 esc(&rec.letters)
@@ -1036,6 +1080,7 @@ pub fn sample_page(v: &Viewer, l: &Links, id: &str, n: u32) -> PageResult {
     b.push_str("<h2>Prompt</h2>");
     match &item {
         Some(it) => b.push_str(&prompt_html(&s, it, &rec)),
+        None if loading => b.push_str("<p class=\"warn\">The prompt is rendered from the dataset item, which is still loading.</p>"),
         None => b.push_str("<p class=\"warn\">The prompt is rendered from the dataset item, which was not found.</p>"),
     }
     let _ = write!(

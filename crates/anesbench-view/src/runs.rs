@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anesbench_core::load::{self, Dataset, LoadOptions};
 use anesbench_core::manifest::RunInfo;
 use anesbench_core::rundir::{MANIFEST, SAMPLES};
+use anesbench_core::vote::Aggregation;
 use anesbench_core::{Item, Lang, Summary};
 
 use crate::index::Index;
@@ -39,9 +40,19 @@ pub struct RunState {
     pub dataset_note: Option<String>,
     dataset_tried: bool,
     pending: Option<std::thread::JoinHandle<Result<Items, String>>>,
-    summary: Option<(u64, Arc<Summary>)>,
+    /// The summary, for (index generation, decision rule).
+    summary: Option<(u64, Aggregation, Arc<Summary>)>,
+    /// Summaries aggregated from the records since the viewer started (a summary read
+    /// back from the on-disk cache is not counted).
+    pub summaries_computed: u64,
     pub cache: QueryCache,
+    /// The run directory (where a relative dataset source is looked for).
+    dir: PathBuf,
 }
+
+/// The dataset of a run is still being loaded in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StillLoading;
 
 /// The dataset items of a run, by (lang, id).
 pub struct Items {
@@ -72,7 +83,9 @@ impl Run {
                 dataset_tried: false,
                 pending: None,
                 summary: None,
+                summaries_computed: 0,
                 cache: QueryCache::default(),
+                dir: PathBuf::new(),
             }),
             dir,
         }
@@ -92,8 +105,7 @@ impl Run {
             }
         }
         s.index.refresh();
-        let dir = self.dir.clone();
-        s.prefetch_dataset(&dir);
+        s.dir = self.dir.clone();
         s
     }
 
@@ -120,17 +132,34 @@ impl Run {
 }
 
 impl RunState {
-    /// Summary of the records indexed so far (recomputed when the index changes).
+    /// Summary of the records indexed so far, each item decided by the run's own rule
+    /// exactly as the report decides it (recomputed when the index or the rule changes).
+    /// A large run opened again reads it back from beside its cached index.
     pub fn summary(&mut self) -> Arc<Summary> {
         let g = self.index.generation;
-        if let Some((sg, s)) = &self.summary {
-            if *sg == g {
-                return s.clone();
+        let agg = Aggregation::for_solver(&self.info.solver);
+        if let Some((sg, sa, s)) = &self.summary {
+            if *sg == g && *sa == agg {
+                let (s, dir) = (s.clone(), self.dir.clone());
+                self.prefetch_dataset(&dir);
+                return s;
             }
         }
-        let recs = self.index.light_records();
-        let s = Arc::new(Summary::from_records(&recs));
-        self.summary = Some((g, s.clone()));
+        let s = match self.index.cached_summary(agg.name()) {
+            Some(s) => Arc::new(s),
+            None => {
+                let recs = self.index.light_records();
+                let s = Summary::aggregate(&recs, agg, None);
+                self.summaries_computed += 1;
+                self.index.save_summary(agg.name(), &s);
+                Arc::new(s)
+            }
+        };
+        self.summary = Some((g, agg, s.clone()));
+        // The dataset is loaded in the background from here on, once the index and the
+        // summary (the first page) are done, so that it does not slow them.
+        let dir = self.dir.clone();
+        self.prefetch_dataset(&dir);
         s
     }
 
@@ -158,6 +187,24 @@ impl RunState {
                 source: shown,
             })
         }));
+    }
+
+    /// The run's dataset when it is in by `deadline`: `Err(StillLoading)` while the
+    /// background load is still running then (the caller goes on without it), `Ok(None)`
+    /// when there is none.
+    pub fn dataset_by(
+        &mut self,
+        dir: &Path,
+        deadline: Instant,
+    ) -> Result<Option<Arc<Items>>, StillLoading> {
+        self.prefetch_dataset(dir);
+        while self.pending.as_ref().is_some_and(|h| !h.is_finished()) {
+            if Instant::now() >= deadline {
+                return Err(StillLoading);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(self.dataset(dir))
     }
 
     /// The run's dataset, loaded once from the manifest's source (never over the network);
@@ -363,5 +410,95 @@ fn walk(
     subs.sort();
     for s in subs {
         walk(&s, roots, root, root_name, depth + 1, seen, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anesbench_core::{Level, SampleRecord};
+    use std::io::Write as _;
+
+    fn line(id: &str, sample: u32, answer: char, lp: f64) -> Vec<u8> {
+        let r = SampleRecord {
+            answer: Some(answer),
+            rule: "answer_is".into(),
+            correct: answer == 'B',
+            mean_logprob: Some(lp),
+            ..SampleRecord::new(id, Lang::En, Level::S1, sample, 'B', "ABCD")
+        };
+        let mut v = serde_json::to_vec(&r).unwrap();
+        v.push(b'\n');
+        v
+    }
+
+    fn manifest(dir: &Path, solver: &str) {
+        let m = serde_json::json!({"model": "m", "solver": solver, "samples_per_item": 2});
+        std::fs::write(dir.join(MANIFEST), m.to_string()).unwrap();
+    }
+
+    /// A viewer start: the run opened afresh, its index cache in `cache`.
+    fn open(dir: &Path, cache: &Path) -> (Summary, u64, Option<bool>) {
+        let run = Run::new(dir.to_path_buf(), "r".into());
+        {
+            let mut s = run.state.lock().unwrap();
+            s.index.cache_dir = Some(cache.to_path_buf());
+            s.index.cache_min_bytes = 0;
+        }
+        let mut s = run.fresh();
+        let sum = (*s.summary()).clone();
+        // Asked again in the same session: the one in memory.
+        s.summary();
+        (sum, s.summaries_computed, s.index.from_cache)
+    }
+
+    #[test]
+    fn a_restart_with_a_valid_cache_reads_the_summary_back_and_a_stale_one_recomputes() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("run");
+        std::fs::create_dir_all(&dir).unwrap();
+        let cache = d.path().join("cache");
+        // Item 1: majority B (right), likelihood A (wrong); item 2: both B.
+        let mut bytes = Vec::new();
+        for (id, k, a, lp) in [
+            ("1", 0, 'A', -0.1),
+            ("1", 1, 'B', -0.5),
+            ("1", 2, 'B', -0.6),
+            ("2", 0, 'B', -0.2),
+            ("2", 1, 'B', -0.3),
+        ] {
+            bytes.extend(line(id, k, a, lp));
+        }
+        std::fs::write(dir.join(SAMPLES), &bytes).unwrap();
+        manifest(&dir, "best-of-n:3:likelihood");
+        let (first, n, from) = open(&dir, &cache);
+        assert_eq!((first.overall.correct, n, from), (1, 1, Some(false)));
+        // Restarted, the file unchanged: index and summary from the cache, none computed.
+        let (again, n, from) = open(&dir, &cache);
+        assert_eq!((n, from), (0, Some(true)));
+        assert_eq!(again, first);
+        // Another rule for the same samples (the manifest changed): not the saved one.
+        manifest(&dir, "self-consistency:3");
+        let (maj, n, _) = open(&dir, &cache);
+        assert_eq!((maj.overall.correct, n), (2, 1));
+        manifest(&dir, "best-of-n:3:likelihood");
+        // The file grew: the cache is stale, the summary is recomputed with the new line.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join(SAMPLES))
+            .unwrap()
+            .write_all(&line("3", 0, 'B', -0.1))
+            .unwrap();
+        let (grown, n, from) = open(&dir, &cache);
+        assert_eq!((n, from), (1, Some(false)));
+        assert_eq!((grown.items, grown.overall.correct), (3, 2));
+        // A damaged summary file is recomputed, not half-read.
+        let idx = crate::index_cache::file_for(&cache, &dir.join(SAMPLES));
+        let sum_file = crate::index_cache::summary_file_for(&idx);
+        let whole = std::fs::read(&sum_file).unwrap();
+        std::fs::write(&sum_file, &whole[..whole.len() - 5]).unwrap();
+        let (fixed, n, from) = open(&dir, &cache);
+        assert_eq!((n, from), (1, Some(true)));
+        assert_eq!(fixed, grown);
     }
 }

@@ -1,6 +1,7 @@
 //! End to end in headless Chromium (Debian package `chromium`): open a run, apply a
 //! filter (through the URL the filter form submits), open a sample through its link, and
-//! take a screenshot. Skipped with a notice when `chromium` is not installed, except under
+//! take a screenshot; and the live view, a sample appended to a running run appearing on
+//! the open page without a reload. Skipped with a notice when `chromium` is not installed, except under
 //! `CI=true`, where a missing browser fails the test.
 //!
 //! Set `ANESBENCH_VIEW_SCREENSHOT=/path/shot.png` to keep the screenshot.
@@ -141,4 +142,120 @@ async fn open_a_run_filter_open_a_sample_and_take_a_screenshot() {
         "{} bytes",
         png.len()
     );
+}
+
+/// The live view in a real browser: a running run's page is open; a sample lands in
+/// `samples.jsonl` (appended when the page's script first polls, so the page was loaded
+/// before it); the open page shows it without a reload: its list is replaced in place
+/// (the script counts its swaps in `data-updates`, which a reload would reset).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_page_of_a_running_run_shows_a_new_sample_in_place() {
+    let Some(bin) = chromium() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but `chromium` is not installed (apt-get install -y chromium)");
+        }
+        eprintln!("NOTICE: skipping the Chromium live-view test: `chromium` is not installed (apt-get install -y chromium)");
+        return;
+    };
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let d = tempfile::tempdir().unwrap();
+    let runs = fixture(d.path());
+    let dir = runs.join("a");
+    let samples = dir.join("samples.jsonl");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    std::fs::write(
+        dir.join(".lock"),
+        format!(
+            "{{\"host\":\"h\",\"pid\":1,\"started_at\":{now},\"heartbeat\":{now},\"token\":\"t\"}}"
+        ),
+    )
+    .unwrap();
+    // The new sample: item 1 (en) again as sample 1, with a response to look for.
+    let first = std::fs::read_to_string(&samples)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let mut rec: serde_json::Value = serde_json::from_str(&first).unwrap();
+    rec["sample"] = 1.into();
+    rec["response"] = "Freshly landed: etomidate. Answer: B".into();
+    let line = format!("{rec}\n");
+    let v = Arc::new(anesbench_view::Viewer::new(&[runs]).unwrap());
+    let id = run_id(&v, "a");
+    // The viewer's own routes, with a layer that appends the sample on the first poll
+    // and counts page loads.
+    let polls = Arc::new(AtomicUsize::new(0));
+    let loads = Arc::new(AtomicUsize::new(0));
+    let app = {
+        let (polls, loads, samples, line, page) = (
+            polls.clone(),
+            loads.clone(),
+            samples.clone(),
+            line.clone(),
+            format!("/run/{id}"),
+        );
+        anesbench_view::router(v.clone()).layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let path = req.uri().path().to_string();
+                if path.ends_with("/poll") && polls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    use std::io::Write;
+                    std::fs::OpenOptions::new()
+                        .append(true)
+                        .open(&samples)
+                        .unwrap()
+                        .write_all(line.as_bytes())
+                        .unwrap();
+                }
+                if path == page {
+                    loads.fetch_add(1, Ordering::SeqCst);
+                }
+                next.run(req)
+            },
+        ))
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let profile = d.path().join("profile");
+    let url = format!("http://{addr}/run/{id}");
+    let dom = tokio::task::spawn_blocking(move || {
+        run_chromium(
+            &bin,
+            &profile,
+            &["--dump-dom".into(), "--virtual-time-budget=6000".into()],
+            &url,
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        polls.load(Ordering::SeqCst) >= 1,
+        "the page never polled:\n{dom}"
+    );
+    let list = dom
+        .split("<div id=\"live-list\" data-live=\"\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no live list:\n{dom}"));
+    assert!(
+        list.contains("8 of 8 samples."),
+        "the new sample is not shown:\n{dom}"
+    );
+    assert!(list.contains("Freshly landed: etomidate."), "{list}");
+    // In place: the script swapped the parts (a reload would start the count again),
+    // and the page itself was fetched by the script, once per swap, after the first load.
+    let updates: usize = dom
+        .split("data-updates=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(updates >= 1, "no in-place update:\n{dom}");
+    assert_eq!(loads.load(Ordering::SeqCst), 1 + updates, "page loads");
 }

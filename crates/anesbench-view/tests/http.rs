@@ -320,6 +320,144 @@ async fn best_of_n_candidates_show_likelihoods_and_the_deciding_one() {
     }
 }
 
+/// A best-of-N run is scored by its own rule: the candidate with the highest mean
+/// log-probability decides each item, not a majority of the candidates. Here the two
+/// rules disagree on all three items (majority 2/3, likelihood 1/3).
+#[tokio::test]
+async fn a_best_of_n_run_page_scores_by_likelihood_not_majority() {
+    let d = tempfile::tempdir().unwrap();
+    let data = write_dataset(d.path());
+    let runs = d.path().join("runs");
+    let mut bon = Vec::new();
+    // (item, [(answer, mean log-probability)]): gold B, A, D.
+    let items: [(&'static str, [(char, f64); 3]); 3] = [
+        ("1", [('A', -0.1), ('B', -0.5), ('B', -0.9)]),
+        ("2", [('A', -0.2), ('C', -0.6), ('C', -0.7)]),
+        ("4", [('D', -0.3), ('D', -0.4), ('A', -0.1)]),
+    ];
+    for (id, cands) in items {
+        for (k, (ans, lp)) in cands.into_iter().enumerate() {
+            let mut x = s(id, Lang::En, "Answer: see above", Some(ans));
+            x.sample = k as u32;
+            x.mean_logprob = Some(lp);
+            bon.push(x);
+        }
+    }
+    let settings = Settings {
+        samples: 3,
+        temperature: Some(0.7),
+        ..Settings::default()
+    };
+    let dir = runs.join("bon");
+    write_run(&dir, &data, "model-bon", settings, &bon);
+    let m = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let m = m.replace("self-consistency:3", "best-of-n:3:likelihood");
+    std::fs::write(dir.join("manifest.json"), m).unwrap();
+    // The report's own reading of the run, as the reference.
+    let rd = anesbench_report::RunDir::open(&dir).unwrap();
+    assert_eq!(rd.summary.overall.correct, 1);
+    let (addr, v) = start(&[runs]).await;
+    let id = run_id(&v, "bon");
+    let t = get(addr, &format!("/run/{id}")).await.unwrap().text();
+    let acc = t.split("<table class=\"acc\">").nth(1).unwrap();
+    let all_row = acc.split("<tr><th>All</th>").nth(1).unwrap();
+    assert!(
+        all_row.contains("33.3%") && all_row.contains("n=3"),
+        "{all_row}"
+    );
+    assert!(!acc.contains("66.7%"), "majority accuracy shown: {acc}");
+    assert!(
+        t.contains("counted per item (decided by <code>best_likelihood</code>"),
+        "{t}"
+    );
+    let idx = get(addr, "/").await.unwrap().text();
+    assert!(idx.contains(">33.3%<"), "{idx}");
+}
+
+/// The first search does not wait for a dataset still loading: it answers from the
+/// responses at once and says that questions are not searchable yet; once the dataset is
+/// in, a word found only in a question finds its sample. The dataset here is a named
+/// pipe, so it is "loading" until the test writes it.
+#[tokio::test]
+async fn a_search_does_not_wait_for_the_dataset_and_finds_questions_once_it_is_in() {
+    let d = tempfile::tempdir().unwrap();
+    let data = write_dataset(d.path());
+    let runs = d.path().join("runs");
+    let dir = runs.join("slow");
+    let samples: Vec<Sample> = [("1", 'B'), ("2", 'A'), ("4", 'D')]
+        .into_iter()
+        .map(|(id, a)| s(id, Lang::En, "Answer: see the options", Some(a)))
+        .collect();
+    write_run(&dir, &data, "model-slow", Settings::default(), &samples);
+    let pipe_dir = d.path().join("pipe");
+    std::fs::create_dir_all(&pipe_dir).unwrap();
+    let pipe = pipe_dir.join("anesbench_en.json");
+    let ok = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "mkfifo");
+    let m = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let m = m.replace(
+        &serde_json::to_string(&data.display().to_string()).unwrap(),
+        &serde_json::to_string(&pipe.display().to_string()).unwrap(),
+    );
+    std::fs::write(dir.join("manifest.json"), m).unwrap();
+    let (addr, v) = start(&[runs]).await;
+    let id = run_id(&v, "slow");
+    // "benzodiazepine" is only in the question of item 4.
+    let url = format!("/run/{id}?q=benzodiazepine");
+    let bytes = std::fs::read(data.join("anesbench_en.json")).unwrap();
+    let feed = {
+        let pipe = pipe.clone();
+        move || std::fs::write(&pipe, bytes).unwrap()
+    };
+    let Ok(r) = tokio::time::timeout(std::time::Duration::from_secs(10), get(addr, &url)).await
+    else {
+        // Let the blocked load (and the test's runtime) finish before failing.
+        tokio::task::spawn_blocking(feed).await.unwrap();
+        panic!("the first search waited for the dataset");
+    };
+    let t = r.unwrap().text();
+    assert_eq!(count(&t), "0 of 3 samples match.", "{t}");
+    assert!(
+        t.contains("Questions and options are not searchable yet"),
+        "{t}"
+    );
+    // A word in a response is found meanwhile.
+    let t = get(addr, &format!("/run/{id}?q=options"))
+        .await
+        .unwrap()
+        .text();
+    assert_eq!(count(&t), "3 of 3 samples match.", "{t}");
+    // A sample page does not wait either: it says what it lacks.
+    let t = get(addr, &format!("/run/{id}/sample/2"))
+        .await
+        .unwrap()
+        .text();
+    assert!(t.contains("The dataset is still loading"), "{t}");
+    assert!(!t.contains("Which drug is a benzodiazepine?"));
+    // The dataset arrives.
+    tokio::task::spawn_blocking(feed).await.unwrap();
+    let mut t = String::new();
+    for _ in 0..200 {
+        t = get(addr, &url).await.unwrap().text();
+        if !t.contains("not searchable yet") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!t.contains("not searchable yet"), "{t}");
+    assert_eq!(count(&t), "1 of 3 samples match.", "{t}");
+    let t = get(addr, &format!("/run/{id}/sample/2"))
+        .await
+        .unwrap()
+        .text();
+    assert!(t.contains("Which drug is a benzodiazepine?"), "{t}");
+    assert!(!t.contains("still loading"));
+}
+
 /// A run with a `trees.jsonl` (hand-written, as a beam search writes it) shows the tree of
 /// the item on its sample page; an item without a tree shows none.
 #[tokio::test]

@@ -92,12 +92,33 @@ pub fn load(source: &str, opts: &LoadOptions) -> Result<Dataset, LoadError> {
     let mut items = Vec::new();
     let mut problems = Vec::new();
     let mut notes = Vec::new();
-    for f in &files {
+    // Files are read and parsed on a thread each (a release's two language files in
+    // parallel); their results are put together in file order, as one thread would.
+    let one = |f: &PathBuf| -> Result<file::FileLoad, LoadError> {
         let bytes = std::fs::read(f).map_err(|e| LoadError::Io {
             path: f.clone(),
             source: e,
         })?;
-        let out = file::load_file(f, &root, &bytes, opts);
+        Ok(file::load_file(f, &root, &bytes, opts))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let loaded: Vec<Result<file::FileLoad, LoadError>> = if files.len() < 2 || threads < 2 {
+        files.iter().map(one).collect()
+    } else {
+        let mut all = Vec::with_capacity(files.len());
+        for group in files.chunks(threads) {
+            std::thread::scope(|sc| {
+                let hs: Vec<_> = group.iter().map(|f| sc.spawn(move || one(f))).collect();
+                all.extend(
+                    hs.into_iter()
+                        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+                );
+            });
+        }
+        all
+    };
+    for out in loaded {
+        let out = out?;
         items.extend(out.items);
         problems.extend(out.problems);
         notes.extend(out.notes);
