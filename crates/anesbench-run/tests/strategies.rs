@@ -193,7 +193,11 @@ async fn a_run_stopped_mid_item_resumes_every_candidate_exactly_once_with_the_sa
         (Some('C'), -0.4),
         (Some('B'), -0.5),
     ];
-    let s = settings(Strategy::SelfConsistency(5), 8);
+    let mut s = settings(Strategy::SelfConsistency(5), 8);
+    // The stop lands asynchronously: up to `concurrency` requests in flight still finish.
+    // Stopping after 12 candidates (item 3 holds 2 of its 5) with 2 in flight leaves item 3
+    // unfinished whatever lands; 13 with 4 in flight could complete it (seen once in CI).
+    s.concurrency = 2;
     // Reference: one uninterrupted run.
     let whole = tempfile::tempdir().unwrap();
     let reference = execute(req(&s, policy(script.clone()), whole.path()))
@@ -204,7 +208,7 @@ async fn a_run_stopped_mid_item_resumes_every_candidate_exactly_once_with_the_sa
     let (tx, rx) = tokio::sync::oneshot::channel();
     let mut r = req(&s, policy(script.clone()), dir.path());
     r.extra_sinks.push(Box::new(StopAfter {
-        n: 13,
+        n: 12,
         seen: 0,
         tx: Some(tx),
     }));
@@ -215,7 +219,7 @@ async fn a_run_stopped_mid_item_resumes_every_candidate_exactly_once_with_the_sa
     assert!(first.interrupted);
     assert!(first.summary.pending_items > 0, "an item was cut mid-way");
     let kept = raw_lines(dir.path()).len();
-    assert!((13..40).contains(&kept), "{kept}");
+    assert!((12..40).contains(&kept), "{kept}");
 
     let p = policy(script);
     let again = execute(req(&s, p.clone(), dir.path())).await.unwrap();
