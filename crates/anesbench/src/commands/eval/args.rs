@@ -234,6 +234,15 @@ pub fn resolve(a: &EvalArgs) -> anyhow::Result<Resolved> {
     )?)
 }
 
+/// `on` / `off` (also `true` / `false`, `1` / `0`).
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "true" | "1" => Ok(true),
+        "off" | "false" | "0" => Ok(false),
+        other => Err(format!("`{other}`: expected `on` or `off`")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,14 +262,5 @@ mod tests {
             r.settings.model_path,
             Some(anesbench_llama::default_model_path())
         );
-    }
-}
-
-/// `on` / `off` (also `true` / `false`, `1` / `0`).
-fn parse_on_off(s: &str) -> Result<bool, String> {
-    match s {
-        "on" | "true" | "1" => Ok(true),
-        "off" | "false" | "0" => Ok(false),
-        other => Err(format!("`{other}`: expected `on` or `off`")),
     }
 }
