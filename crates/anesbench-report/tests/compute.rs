@@ -191,7 +191,7 @@ fn tokens_requests_and_wall_time_per_item_are_counted_from_the_candidates() {
         .find(|l| l.contains("self-consistency:3") && l.contains("| All | All levels |"))
         .unwrap();
     assert!(
-        sc_line.contains("| 4 | 75.0% | 95.5 | 1.000 | 0.600 | +25.0 pts [+0.0, "),
+        sc_line.contains("| 4 | 75.0% | 95.5 | 1.000 | 0.000 | 0.600 | +25.0 pts [+0.0, "),
         "{sc_line}"
     );
     // The figure and the study's table beside it, with its source.
@@ -261,4 +261,44 @@ fn runs_of_one_strategy_get_no_compute_section() {
     assert!(j.get("compute").is_none());
     assert!(!md.contains("Accuracy against compute"));
     assert!(!dir.path().join("report/figures/compute.svg").exists());
+}
+
+/// Defect: a beam search's records carry the whole search's cost (`compute`, on
+/// candidate 0: pruned branches, every request, reward calls) but the report summed only
+/// the final candidates' completion tokens and `1/batch`, so a 4-beam search read as one
+/// request and the final beams' tokens per item. The report now takes `compute`.
+#[test]
+fn a_beam_search_is_charged_its_whole_search_not_its_final_candidates() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two final beams per item, each with 5 tokens and batch 2; the search itself made 7
+    // policy requests and 3 reward calls, generated 120 tokens and took 900 ms.
+    let c = |a: char| (Some(a), 5, -0.5, 300.0, Some(2));
+    let mut recs = records(&[
+        vec![c('A'), c('A')],
+        vec![c('B'), c('B')],
+        vec![c('D'), c('D')],
+        vec![c('A'), c('A')],
+    ]);
+    for r in &mut recs {
+        r.compute = Some(anesbench_core::record::Compute {
+            generated_tokens: if r.sample == 0 { 120 } else { 0 },
+            requests: if r.sample == 0 { 7 } else { 0 },
+            reward_calls: if r.sample == 0 { 3 } else { 0 },
+            reward_input_tokens: 0,
+            wall_ms: if r.sample == 0 { 900.0 } else { 0.0 },
+        });
+    }
+    let runs = vec![
+        write(dir.path(), "greedy", "greedy", 1, &greedy()),
+        write(dir.path(), "beam", "beam:2,2,16:last:max", 2, &recs),
+    ];
+    let (j, md) = report(&runs, &dir.path().join("rep"));
+    let b = row(&j, 1, "all", "all");
+    close(&b["tokens_per_item"], 120.0);
+    close(&b["requests_per_item"], 7.0);
+    close(&b["reward_calls_per_item"], 3.0);
+    close(&b["wall_s_per_item"], 0.9);
+    // The greedy run has no `compute`: counted from its candidates, no reward calls.
+    close(&row(&j, 0, "all", "all")["reward_calls_per_item"], 0.0);
+    assert!(md.contains("Reward calls/item"));
 }

@@ -5,11 +5,14 @@
 //! run's **complete** items (every candidate in, none errored):
 //! - accuracy of the per-item decision ([`Aggregation::for_solver`] of the run's solver:
 //!   majority for `sc:N`, best likelihood for `bon:N:likelihood`, the one candidate else);
-//! - generated tokens per item: the sum of its candidates' `completion_tokens` (unknown
-//!   when a candidate has no count);
-//! - requests per item: the sum of `1 / batch` over its candidates;
-//! - wall time per item: the sum of `latency_ms / batch`, in seconds (the time the item's
-//!   calls took, not the run's elapsed time divided by the items).
+//! - where the records carry `compute` (Best-of-N with a reward model, `beam`, `dvts`:
+//!   what the item cost, pruned branches and reward calls included), its sums: generated
+//!   tokens, policy requests, reward-model calls and wall time;
+//! - otherwise generated tokens per item: the sum of its candidates' `completion_tokens`
+//!   (unknown when a candidate has no count); requests per item: the sum of `1 / batch`
+//!   over its candidates; wall time per item: the sum of `latency_ms / batch`, in seconds
+//!   (the time the item's calls took, not the run's elapsed time divided by the items);
+//!   no reward calls.
 //!
 //! Each run is paired with the greedy run on the items both completed: the difference
 //! in accuracy with a paired bootstrap interval ([`RESAMPLES`] resamples, seed [`SEED`],
@@ -81,6 +84,8 @@ pub struct ComputeRow {
     pub accuracy: f64,
     pub tokens_per_item: Option<f64>,
     pub requests_per_item: f64,
+    /// Reward-model calls per item (0 without a reward model).
+    pub reward_calls_per_item: f64,
     pub wall_s_per_item: f64,
     pub vs_greedy: Option<Paired>,
     pub vs_bon: Option<Paired>,
@@ -108,6 +113,7 @@ struct ItemOutcome {
     correct: bool,
     tokens: Option<u64>,
     requests: f64,
+    reward_calls: f64,
     wall_s: f64,
 }
 
@@ -130,13 +136,33 @@ fn outcomes(run: &RunDir) -> BTreeMap<ItemKey, ItemOutcome> {
             } else {
                 agg.decide(rs.iter().copied()).answer == Some(first.gold)
             };
-            let tokens = rs
-                .iter()
-                .map(|r| r.completion_tokens.map(u64::from))
-                .sum::<Option<u64>>();
-            let share = |r: &SampleRecord| 1.0 / f64::from(r.batch.unwrap_or(1).max(1));
-            let requests = rs.iter().map(|r| share(r)).sum();
-            let wall_s = rs.iter().map(|r| r.latency_ms / 1000.0 * share(r)).sum();
+            let (tokens, requests, reward_calls, wall_s) = if rs.iter().any(|r| r.compute.is_some())
+            {
+                // The search's (or scorer's) own accounting: a beam search's pruned
+                // branches and every request are there, not in the final candidates.
+                let mut c = anesbench_core::record::Compute::default();
+                for r in &rs {
+                    if let Some(x) = &r.compute {
+                        c.add(x);
+                    }
+                }
+                (
+                    Some(c.generated_tokens),
+                    c.requests as f64,
+                    c.reward_calls as f64,
+                    c.wall_ms / 1000.0,
+                )
+            } else {
+                let share = |r: &SampleRecord| 1.0 / f64::from(r.batch.unwrap_or(1).max(1));
+                (
+                    rs.iter()
+                        .map(|r| r.completion_tokens.map(u64::from))
+                        .sum::<Option<u64>>(),
+                    rs.iter().map(|r| share(r)).sum(),
+                    0.0,
+                    rs.iter().map(|r| r.latency_ms / 1000.0 * share(r)).sum(),
+                )
+            };
             (
                 k,
                 ItemOutcome {
@@ -145,6 +171,7 @@ fn outcomes(run: &RunDir) -> BTreeMap<ItemKey, ItemOutcome> {
                     correct,
                     tokens,
                     requests,
+                    reward_calls,
                     wall_s,
                 },
             )
@@ -261,6 +288,8 @@ pub fn analyse(runs: &[RunDir], labels: &[String]) -> Option<ComputeReport> {
                     accuracy: mine.iter().filter(|o| o.correct).count() as f64 / n as f64,
                     tokens_per_item: per_item(mine.iter().copied(), |x| x.tokens.map(|t| t as f64)),
                     requests_per_item: per_item(mine.iter().copied(), |x| Some(x.requests))
+                        .unwrap_or(0.0),
+                    reward_calls_per_item: per_item(mine.iter().copied(), |x| Some(x.reward_calls))
                         .unwrap_or(0.0),
                     wall_s_per_item: per_item(mine.iter().copied(), |x| Some(x.wall_s))
                         .unwrap_or(0.0),

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::{ComputeReport, Paired, FIGURE_TITLE};
 use crate::model::{lang_name, level_name};
 
-const HEADER: [&str; 11] = [
+const HEADER: [&str; 12] = [
     "Run",
     "Solver",
     "Language",
@@ -14,6 +14,7 @@ const HEADER: [&str; 11] = [
     "Accuracy",
     "Tokens/item",
     "Requests/item",
+    "Reward calls/item",
     "Wall s/item",
     "vs greedy",
     "vs Best-of-N (matched)",
@@ -21,7 +22,7 @@ const HEADER: [&str; 11] = [
 
 fn intro(c: &ComputeReport) -> String {
     format!(
-        "Per complete item (every candidate in, none errored): accuracy of the item's decision, generated tokens (sum of its candidates' completion tokens), requests (sum of 1/batch) and wall time (sum of latency/batch). Differences are this run minus the other on the items both completed, with a paired bootstrap 95% interval ({} resamples, seed {}); * marks an interval that excludes zero (significant). McNemar p is exact.",
+        "Per complete item (every candidate in, none errored): accuracy of the item's decision, generated tokens, policy requests, reward-model calls and wall time. Where the records carry the solver's own accounting (`compute`: Best-of-N with a reward model, beam search, DVTS) these are its sums, pruned branches included; otherwise the sum of the candidates' completion tokens, of 1/batch and of latency/batch. Differences are this run minus the other on the items both completed, with a paired bootstrap 95% interval ({} resamples, seed {}); * marks an interval that excludes zero (significant). McNemar p is exact.",
         c.resamples, c.seed
     )
 }
@@ -40,6 +41,7 @@ fn rows(c: &ComputeReport) -> Vec<Vec<String>> {
                 row.tokens_per_item
                     .map_or_else(|| "n/a".to_string(), |t| format!("{t:.1}")),
                 format!("{:.3}", row.requests_per_item),
+                format!("{:.3}", row.reward_calls_per_item),
                 format!("{:.3}", row.wall_s_per_item),
                 paired_text(row.vs_greedy.as_ref()),
                 paired_text(row.vs_bon.as_ref()),
