@@ -138,7 +138,7 @@ impl State {
         let (root, start) = if reuse && best_len >= MIN_PREFIX_TOKENS && best_len >= slot_len {
             (best, best_len)
         } else {
-            let root = self.lru(&[]);
+            let root = self.lru();
             if reuse && slot_len >= MIN_PREFIX_TOKENS {
                 let p = &prefix.expect("slot_len > 0 means a prefix")[..slot_len];
                 let seq = self
@@ -179,12 +179,11 @@ impl State {
         Ok((seq, last))
     }
 
-    /// The least recently used work sequence not in `taken`.
-    fn lru(&self, taken: &[i32]) -> usize {
+    /// The least recently used work sequence.
+    fn lru(&self) -> usize {
         (0..self.work.len())
-            .filter(|&i| !taken.contains(&(i as i32)))
             .min_by_key(|&i| (self.work[i].last_used, i))
-            .expect("fewer sequences taken than there are")
+            .expect("at least one work sequence")
     }
 
     /// `g` consecutive work sequences holding `root`, the others given a copy of
