@@ -338,13 +338,19 @@ pub fn parse_top_logprobs(bytes: &[u8]) -> Result<FirstToken, String> {
     // Chat shape, also used by llama.cpp's /v1/completions:
     // {"content": [{"token", "logprob", "top_logprobs": [{"token", "logprob"}]}]}.
     if let Some(first) = lp.get("content").and_then(|c| c.get(0)) {
-        let mut list: Vec<(String, f64)> = first
+        let listed: Vec<&Value> = first
             .get("top_logprobs")
             .and_then(Value::as_array)
-            .map(|arr| arr.iter().filter_map(token_logprob).collect())
+            .map(|arr| arr.iter().collect())
             .unwrap_or_default();
+        let mut list: Vec<(String, f64)> = listed.iter().filter_map(|v| token_logprob(v)).collect();
+        // The chosen token is normally in its own top list too (llama.cpp and vLLM put
+        // it there); counted twice, its letter would gain ln 2 nats. It is added only
+        // when the list lacks it (a sampled token outside the top k).
         if let Some(own) = token_logprob(first) {
-            list.push(own);
+            if !listed.iter().any(|v| same_token(v, first)) {
+                list.push(own);
+            }
         }
         return Ok(FirstToken {
             top: Some(list),
@@ -355,6 +361,18 @@ pub fn parse_top_logprobs(bytes: &[u8]) -> Result<FirstToken, String> {
         top: None,
         prompt_tokens,
     })
+}
+
+/// Whether two logprob entries name the same token: by `id` when both carry one
+/// (llama.cpp), else by the token text.
+fn same_token(a: &Value, b: &Value) -> bool {
+    match (
+        a.get("id").and_then(Value::as_i64),
+        b.get("id").and_then(Value::as_i64),
+    ) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.get("token").is_some() && a.get("token") == b.get("token"),
+    }
 }
 
 fn token_logprob(v: &Value) -> Option<(String, f64)> {
