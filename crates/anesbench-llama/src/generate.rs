@@ -65,6 +65,7 @@ pub(crate) fn run(
             tokens.len(),
             &prompt_logits,
             &mut samples,
+            engine.cfg.effective_threads(),
             cancel,
         )?;
         Ok(samples)
@@ -181,6 +182,7 @@ fn decode_group(
     prompt_len: usize,
     prompt_logits: &[f32],
     samples: &mut [Sample],
+    threads: usize,
     cancel: &Cancel,
 ) -> Result<(), BackendError> {
     let mut batch = LlamaBatch::new(samples.len().max(1), 1);
@@ -190,13 +192,18 @@ fn decode_group(
         // for the retry instead of decoding on for nobody.
         cancel.check()?;
         batch.clear();
+        let mut active: Vec<(&mut Sample, &[f32])> = Vec::with_capacity(samples.len());
         for s in samples.iter_mut().filter(|s| !s.done) {
             let logits = if first_step {
                 prompt_logits
             } else {
                 ctx.get_logits_ith(s.idx)
             };
-            if let Some(tok) = s.step(logits, model, params) {
+            active.push((s, logits));
+        }
+        let drawn = draw_all(&mut active, model, params, threads);
+        for ((s, _), tok) in active.into_iter().zip(drawn) {
+            if let Some(tok) = tok {
                 let pos = (prompt_len + s.produced - 1) as i32;
                 s.idx = batch.n_tokens();
                 batch
@@ -211,6 +218,44 @@ fn decode_group(
         ctx.decode(&mut batch)
             .map_err(|e| BackendError::Other(format!("llama.cpp decode failed: {e}")))?;
     }
+}
+
+/// Each sample's next token ([`Sample::step`]), in sample order. With several samples the
+/// draws run on up to `threads` threads (the model's own threads are idle between
+/// decodes): a draw reads the whole vocabulary's logits (the sampler chain, and the
+/// log-softmax when log-probabilities are asked for), which for eight samples is a
+/// noticeable part of a step. Every sample has its own sampler and seed, so the tokens
+/// are the same however the samples are split.
+fn draw_all(
+    active: &mut [(&mut Sample, &[f32])],
+    model: &LlamaModel,
+    params: &GenParams,
+    threads: usize,
+) -> Vec<Option<LlamaToken>> {
+    let threads = threads.clamp(1, active.len().max(1));
+    if threads == 1 {
+        return active
+            .iter_mut()
+            .map(|(s, logits)| s.step(logits, model, params))
+            .collect();
+    }
+    let per = active.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = active
+            .chunks_mut(per)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter_mut()
+                        .map(|(s, logits)| s.step(logits, model, params))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().expect("a sampling thread panicked"))
+            .collect()
+    })
 }
 
 /// Sample and accept a token from `logits`, as `llama_sampler_sample` does from a context.
