@@ -1,11 +1,14 @@
 //! `anesbench bench solver`: the embedded backend's test-time-compute paths on the instruct
 //! demo model and the demo set, each beside a peer measured in the same run:
 //! - `sc:8` sampling: 8 samples of one prompt decoded together (the KV cache forked into
-//!   8 sequences) against 8 generations one after another, in generated tokens/s;
+//!   8 sequences) against 8 independent generations one after another (each decodes its
+//!   own prompt), in generated tokens/s; the same 8 reusing each other's prompt cells are
+//!   printed beside them;
 //! - 5-shot loglik with the shared-prefix cache against the same backend without it;
 //! - with `--llama-server PATH`: 0-shot and 5-shot loglik and `sc:8` against upstream
 //!   llama.cpp's `llama-server -np 8` on the same GGUF, sent 8 requests at a time by
-//!   anesbench's own HTTP backend.
+//!   anesbench's own HTTP backend; and the letters both choose, against that server and
+//!   against one set like the embedded model (`-fa off`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,6 +78,8 @@ mod imp {
     const TARGET_PREFIX: f64 = 3.0;
     /// Embedded over `llama-server -np 8` (parity).
     const TARGET_SERVER: f64 = 1.0;
+    /// Share of questions where the embedded model and the server choose the same letter.
+    const TARGET_AGREE: f64 = 0.97;
     /// Requests in flight to the server, and its slots.
     const SLOTS: usize = 8;
 
@@ -112,18 +117,24 @@ mod imp {
         );
         let mut verdicts = Vec::new();
 
-        // (a) sc:N, batched vs one at a time.
-        let seq = timed(|| sample_sequential(&cached, &gens, args.samples))?;
+        // (a) sc:N, batched vs one at a time. The peer is N independent generations, each
+        // decoding its own prompt (the backend without the prefix cache): what a run
+        // without KV forking does. The same generations reusing the previous one's prompt
+        // cells are timed too and printed beside it.
+        let seq = timed(|| sample_sequential(&uncached, &gens, args.samples))?;
+        let reuse = timed(|| sample_sequential(&cached, &gens, args.samples))?;
         let bat = timed(|| sample_batched(&cached, &gens, args.samples))?;
         let same = seq
             .0
             .iter()
             .zip(&bat.0)
-            .filter(|(a, b)| a.content == b.content)
+            .zip(&reuse.0)
+            .filter(|((a, b), c)| a.content == b.content && a.content == c.content)
             .count();
         let (seq_tps, bat_tps) = (tokens(&seq.0) / seq.1, tokens(&bat.0) / bat.1);
+        let reuse_tps = tokens(&reuse.0) / reuse.1;
         println!(
-            "sc:{n} generated tokens/s: batched {bat_tps:.1} ({} tokens, {:.2}s), sequential {seq_tps:.1} ({} tokens, {:.2}s), ratio {:.2}x; identical samples {same}/{}",
+            "sc:{n} generated tokens/s: batched {bat_tps:.1} ({} tokens, {:.2}s), {n} independent sequential generations {seq_tps:.1} ({} tokens, {:.2}s), ratio {:.2}x; identical samples {same}/{}",
             tokens(&bat.0),
             bat.1,
             tokens(&seq.0),
@@ -132,10 +143,15 @@ mod imp {
             seq.0.len(),
             n = args.samples,
         );
+        println!(
+            "  (sequential generations reusing the previous one's prompt cells: {reuse_tps:.1} tokens/s, {:.2}s; batched is {:.2}x that)",
+            reuse.1,
+            bat_tps / reuse_tps
+        );
         let v = Verdict::from_met(bat_tps / seq_tps >= TARGET_BATCHED);
         v.print(&format!(
-            "sc:{} batched >= {TARGET_BATCHED}x sequential generated tokens/s",
-            args.samples
+            "sc:{} batched >= {TARGET_BATCHED}x {} independent sequential generations, generated tokens/s",
+            args.samples, args.samples
         ));
         verdicts.push(v);
 
@@ -183,7 +199,7 @@ mod imp {
             }
             Some(bin) => {
                 let threads = cached.describe().details["threads"].as_u64().unwrap_or(2);
-                let server = Server::start(bin, &model, args.port, threads)?;
+                let server = Server::start(bin, &model, args.port, threads, &[])?;
                 let http = rt.block_on(server.backend())?;
                 let mut met = true;
                 let (e0, e0_s) = timed(|| embedded_loglik(&cached, &zero))?;
@@ -203,6 +219,50 @@ mod imp {
                 drop(server);
                 let v = Verdict::from_met(met);
                 v.print(&target);
+                verdicts.push(v);
+
+                // (d) Letters: the server with its defaults uses flash attention (`-fa auto`
+                // picks it on CPU), whose arithmetic differs from the embedded model's
+                // fixed non-flash path; the letters are compared with that server above and
+                // with one set like the embedded model (`-fa off`) here, where only the
+                // scoring rule and prompt handling can differ.
+                let like = Server::start(bin, &model, args.port, threads, &["-fa", "off"])?;
+                let http = rt.block_on(like.backend())?;
+                let (l0, l0_s) = rt.block_on(http_loglik(&http, &zero))?;
+                let (l5, l5_s) = rt.block_on(http_loglik(&http, &five))?;
+                drop(like);
+                let mut agree_met = true;
+                for (name, ours, theirs, secs) in
+                    [("0-shot", &e0, &l0, l0_s), ("5-shot", &on, &l5, l5_s)]
+                {
+                    let (agree, worst) = compare(ours, theirs);
+                    let share = agree as f64 / ours.len().max(1) as f64;
+                    println!(
+                        "{name} letters vs llama-server -fa off ({:.2} questions/s): same letter {agree}/{} ({:.1}%), max |delta logprob| {worst:.3} nats",
+                        ours.len() as f64 / secs,
+                        ours.len(),
+                        100.0 * share
+                    );
+                    for (i, (a, b)) in ours.iter().zip(theirs.iter()).enumerate() {
+                        if let (Some(x), Some(y)) = (top_two(a), top_two(b)) {
+                            if x.0 != y.0 {
+                                println!(
+                                    "  question {i}: embedded {} by {:.4} nats over the next option, server {} by {:.4}",
+                                    letter(x.0),
+                                    x.1,
+                                    letter(y.0),
+                                    y.1
+                                );
+                            }
+                        }
+                    }
+                    agree_met &= share >= TARGET_AGREE;
+                }
+                let v = Verdict::from_met(agree_met);
+                v.print(&format!(
+                    "embedded and llama-server -np {SLOTS} -fa off choose the same letter on >= {:.0}% of questions (0-shot, 5-shot)",
+                    100.0 * TARGET_AGREE
+                ));
                 verdicts.push(v);
             }
         }
@@ -244,6 +304,20 @@ mod imp {
         rs.iter()
             .map(|r| f64::from(r.completion_tokens.unwrap_or(0)))
             .sum()
+    }
+
+    /// The best option's index and its margin over the runner-up, in nats.
+    fn top_two(v: &[f64]) -> Option<(usize, f64)> {
+        let best = (0..v.len()).max_by(|&x, &y| v[x].total_cmp(&v[y]))?;
+        let next = (0..v.len())
+            .filter(|&i| i != best)
+            .map(|i| v[i])
+            .fold(f64::NEG_INFINITY, f64::max);
+        Some((best, v[best] - next))
+    }
+
+    fn letter(i: usize) -> char {
+        anesbench_core::item::letter(i)
     }
 
     /// Letters chosen alike, and the largest option log-probability gap.
@@ -314,6 +388,8 @@ mod imp {
                         temperature: Some(0.7),
                         max_tokens: Some(max_tokens),
                         seed: Some(1234),
+                        // As an `sc:N` run asks (the tie rule reads the mean log-probability).
+                        logprobs: true,
                         ..GenParams::default()
                     },
                 })
@@ -452,6 +528,7 @@ mod imp {
             model: &std::path::Path,
             port: u16,
             threads: u64,
+            extra: &[&str],
         ) -> anyhow::Result<Server> {
             let dir = bin.parent().map(|p| p.to_path_buf()).unwrap_or_default();
             let ld = match std::env::var_os("LD_LIBRARY_PATH") {
@@ -476,14 +553,16 @@ mod imp {
                     "-t",
                     &threads.to_string(),
                 ])
+                .args(extra)
                 .args(["--host", "127.0.0.1", "--port", &port.to_string()])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .with_context(|| format!("cannot start {}", bin.display()))?;
             eprintln!(
-                "bench solver: started {} -np {SLOTS} -c {ctx} -t {threads} on port {port}",
-                bin.display()
+                "bench solver: started {} -np {SLOTS} -c {ctx} -t {threads} {} on port {port}",
+                bin.display(),
+                extra.join(" ")
             );
             Ok(Server {
                 child,
