@@ -38,8 +38,17 @@
 //!   same gemma question asked twice was 0.165 nats off). Only prompt-decoded cells
 //!   are reused, never a sample's generated ones, so replies and scores are the numbers
 //!   a fresh decode gives.
-//! - flash attention off, batch and threads fixed by [`LlamaConfig`] and recorded in
-//!   [`anesbench_backend::BackendInfo::details`].
+//! - flash attention on ([`LlamaConfig::flash_attn`]; about 1.3x faster on 5-shot
+//!   prompts), batch and threads fixed by [`LlamaConfig`] and recorded in
+//!   [`anesbench_backend::BackendInfo::details`]. llama.cpp's CPU flash-attention kernel
+//!   takes a decode of 64 or more query rows through a tiled path (f32 sums) and a shorter
+//!   one through a one-row path (f16 sums of the values), so with it every prompt decode
+//!   holds at least 64 tokens: the last chunk of a prompt starts earlier when it would be
+//!   short, and a reused prefix leaves at least 64 tokens to decode. A prompt token is then
+//!   computed by the same kernel whether its prompt was decoded whole or after a cached
+//!   prefix. One-token sampling steps take the one-row path (a single sequence with 512
+//!   or more cells splits its cells over the threads instead), so a batched sample can
+//!   drift from a one-at-a-time one after its first token on long prompts.
 //! - `loglik` scores a candidate letter `X` as the log of P(next token = `X`) + P(next token
 //!   = ` X`) under the full-vocabulary softmax of the last prompt position: SentencePiece and
 //!   BPE vocabularies both have the bare and the space-prefixed letter as single tokens, and
@@ -98,6 +107,10 @@ pub struct LlamaConfig {
     pub prefix_cache: bool,
     /// Most samples of one prompt decoded together (`Backend::generate_n`), 1 to 16.
     pub max_choices: u32,
+    /// llama.cpp's flash attention (on by default). It applies only with a batch size
+    /// that is a multiple of 32 and at least 128 (see
+    /// [`LlamaConfig::flash_attn_applies`]); the manifest records what ran.
+    pub flash_attn: bool,
 }
 
 impl LlamaConfig {
@@ -118,7 +131,15 @@ impl LlamaConfig {
             seed: 0,
             prefix_cache: true,
             max_choices: Self::DEFAULT_MAX_CHOICES,
+            flash_attn: true,
         }
+    }
+
+    /// Whether flash attention is used: asked for, and a batch size whose prompt chunks
+    /// can all be given at least 64 tokens on 32-token boundaries (the condition for a
+    /// cached prefix to leave the scores unchanged under flash attention).
+    pub fn flash_attn_applies(&self) -> bool {
+        self.flash_attn && self.batch_size >= 128 && self.batch_size % 32 == 0
     }
 
     /// The thread count actually used.

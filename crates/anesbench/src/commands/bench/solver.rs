@@ -8,7 +8,8 @@
 //! - with `--llama-server PATH`: 0-shot and 5-shot loglik and `sc:8` against upstream
 //!   llama.cpp's `llama-server -np 8` on the same GGUF, sent 8 requests at a time by
 //!   anesbench's own HTTP backend; and the letters both choose, against that server and
-//!   against one set like the embedded model (`-fa off`).
+//!   against one set like the embedded model (`-fa on` or `-fa off`, as the embedded
+//!   backend records it).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -221,12 +222,16 @@ mod imp {
                 v.print(&target);
                 verdicts.push(v);
 
-                // (d) Letters: the server with its defaults uses flash attention (`-fa auto`
-                // picks it on CPU), whose arithmetic differs from the embedded model's
-                // fixed non-flash path; the letters are compared with that server above and
-                // with one set like the embedded model (`-fa off`) here, where only the
-                // scoring rule and prompt handling can differ.
-                let like = Server::start(bin, &model, args.port, threads, &["-fa", "off"])?;
+                // (d) Letters, against a server set like the embedded model: flash
+                // attention as the embedded backend records it (`-fa auto` may pick
+                // either), so only the scoring rule, the prompt handling and the
+                // server's batching can differ.
+                let fa = if cached.describe().details["flash_attn"] == true {
+                    "on"
+                } else {
+                    "off"
+                };
+                let like = Server::start(bin, &model, args.port, threads, &["-fa", fa])?;
                 let http = rt.block_on(like.backend())?;
                 let (l0, l0_s) = rt.block_on(http_loglik(&http, &zero))?;
                 let (l5, l5_s) = rt.block_on(http_loglik(&http, &five))?;
@@ -238,7 +243,7 @@ mod imp {
                     let (agree, worst) = compare(ours, theirs);
                     let share = agree as f64 / ours.len().max(1) as f64;
                     println!(
-                        "{name} letters vs llama-server -fa off ({:.2} questions/s): same letter {agree}/{} ({:.1}%), max |delta logprob| {worst:.3} nats",
+                        "{name} letters vs llama-server -fa {fa} ({:.2} questions/s): same letter {agree}/{} ({:.1}%), max |delta logprob| {worst:.3} nats",
                         ours.len() as f64 / secs,
                         ours.len(),
                         100.0 * share
@@ -260,7 +265,7 @@ mod imp {
                 }
                 let v = Verdict::from_met(agree_met);
                 v.print(&format!(
-                    "embedded and llama-server -np {SLOTS} -fa off choose the same letter on >= {:.0}% of questions (0-shot, 5-shot)",
+                    "embedded and llama-server -np {SLOTS} -fa {fa} choose the same letter on >= {:.0}% of questions (0-shot, 5-shot)",
                     100.0 * TARGET_AGREE
                 ));
                 verdicts.push(v);
