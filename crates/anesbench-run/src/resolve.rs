@@ -64,6 +64,8 @@ pub struct Overrides {
     pub n_per_request: Option<crate::settings::NPerRequest>,
     /// `--prefix-cache on|off`.
     pub prefix_cache: Option<bool>,
+    /// `--flash-attn on|off` (embedded model only).
+    pub flash_attn: Option<bool>,
     pub out: Option<PathBuf>,
     pub param_count: Option<f64>,
     /// `--permute circular | shuffle:K:SEED`.
@@ -216,6 +218,27 @@ pub fn resolve(
         }
     } else {
         s.backend = BackendKind::Http;
+    }
+    // Flash attention: the embedded model's own setting. A resumed run keeps what it
+    // ran with (`false` for one whose manifest predates the setting); a new one
+    // defaults to on.
+    match s.backend {
+        BackendKind::Embedded => {
+            s.flash_attn = Some(match o.flash_attn {
+                Some(v) => v,
+                None if o.resume.is_some() => s.resolved_flash_attn().unwrap_or(false),
+                None => s.flash_attn.unwrap_or(true),
+            });
+        }
+        BackendKind::Http => {
+            if o.flash_attn.is_some() {
+                return Err(SettingsError::Invalid {
+                    field: "flash_attn",
+                    message: "applies to the embedded model only; a server sets its own (llama-server -fa on|off)".into(),
+                });
+            }
+            s.flash_attn = None;
+        }
     }
     let given = |flag: bool, key: &str| flag || chosen(key);
     if !given(o.concurrency.is_some(), "concurrency") {
@@ -474,5 +497,69 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("`extra_body`"), "{e}");
+    }
+    #[test]
+    fn flash_attn_is_on_for_a_new_embedded_run_and_absent_over_http() {
+        assert_eq!(run(Overrides::default()).flash_attn, Some(true));
+        let off = run(Overrides {
+            flash_attn: Some(false),
+            ..Overrides::default()
+        });
+        assert_eq!(off.flash_attn, Some(false));
+        let http = run(Overrides {
+            endpoints: vec!["http://a:1".into()],
+            ..Overrides::default()
+        });
+        assert_eq!(http.flash_attn, None);
+        let e = resolve(
+            &Overrides {
+                endpoints: vec!["http://a:1".into()],
+                flash_attn: Some(true),
+                ..Overrides::default()
+            },
+            demo,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`flash_attn`") && e.contains("embedded"), "{e}");
+    }
+
+    /// An embedded run written before the setting existed ran without flash attention:
+    /// its resume keeps it off (its scores would otherwise mix two kinds of arithmetic),
+    /// and turning it on is a settings change the resume check refuses.
+    #[test]
+    fn a_run_from_before_flash_attn_resumes_without_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut old = run(Overrides::default());
+        old.flash_attn = None;
+        let mut settings = serde_json::to_value(&old).unwrap();
+        settings.as_object_mut().unwrap().remove("flash_attn");
+        let manifest = serde_json::json!({"run_schema": 1, "settings": settings});
+        std::fs::write(
+            dir.path().join(anesbench_core::rundir::MANIFEST),
+            manifest.to_string(),
+        )
+        .unwrap();
+        let resumed = run(Overrides {
+            resume: Some(dir.path().to_path_buf()),
+            ..Overrides::default()
+        });
+        assert_eq!(resumed.flash_attn, Some(false));
+        assert!(old.resume_changes(&resumed).is_empty());
+        let on = run(Overrides {
+            resume: Some(dir.path().to_path_buf()),
+            flash_attn: Some(true),
+            ..Overrides::default()
+        });
+        let changes = old.resume_changes(&on);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(
+            changes[0],
+            (
+                "flash_attn".to_string(),
+                "false".to_string(),
+                "true".to_string()
+            )
+        );
     }
 }

@@ -446,6 +446,12 @@ pub struct Settings {
     /// KV state into each question (`--prefix-cache on|off`). Scores are the same numbers
     /// either way (tests/solver.rs in anesbench-llama), so it may change on resume.
     pub prefix_cache: bool,
+    /// Embedded: llama.cpp's flash attention (`--flash-attn on|off`, on by default). It
+    /// computes attention in another order, so scores move slightly (the letters rarely)
+    /// and a run resumes only with the setting it started with. `None` on HTTP runs,
+    /// whose server decides (`llama-server -fa`). An embedded run written before the
+    /// setting existed ran without it ([`Settings::resolved_flash_attn`]).
+    pub flash_attn: Option<bool>,
     /// Run directory.
     pub out: Option<PathBuf>,
     /// Parameter count in billions, for reports (parsed from the model name when absent).
@@ -500,6 +506,7 @@ impl Default for Settings {
             max_retries: DEFAULT_MAX_RETRIES,
             n_per_request: NPerRequest::Auto,
             prefix_cache: true,
+            flash_attn: None,
             out: None,
             param_count: None,
             permute: None,
@@ -921,7 +928,18 @@ impl Settings {
 
     /// Fields that may not change between a run and its resume.
     pub fn resume_changes(&self, new: &Settings) -> Vec<(String, String, String)> {
-        self.changes(new, OPERATIONAL_FIELDS)
+        let mut old = self.clone();
+        old.flash_attn = old.resolved_flash_attn();
+        old.changes(new, OPERATIONAL_FIELDS)
+    }
+
+    /// What the embedded model ran with: the setting, or `false` for an embedded run
+    /// whose settings predate it (flash attention was always off then); `None` for HTTP.
+    pub fn resolved_flash_attn(&self) -> Option<bool> {
+        match self.backend {
+            BackendKind::Embedded => Some(self.flash_attn.unwrap_or(false)),
+            BackendKind::Http => None,
+        }
     }
 
     /// `cot/0-shot`, `direct/3-shot`, `template:<file>/0-shot`.

@@ -121,6 +121,7 @@ pub async fn build(
                 cfg.seed = seed;
             }
             cfg.prefix_cache = settings.prefix_cache;
+            cfg.flash_attn = settings.resolved_flash_attn().unwrap_or(true);
             let backend =
                 Arc::new(EmbeddedBackend::load(&cfg).with_context(|| {
                     format!("cannot load the embedded model {}", spec.display())
