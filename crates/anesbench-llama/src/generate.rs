@@ -59,13 +59,12 @@ pub(crate) fn run(
             })
             .collect();
         decode_group(
-            &engine.model,
+            engine,
             &mut st.ctx,
             &req.params,
             tokens.len(),
             &prompt_logits,
             &mut samples,
-            engine.cfg.effective_threads(),
             cancel,
         )?;
         Ok(samples)
@@ -174,17 +173,18 @@ impl Sample {
 }
 
 /// Steps until every sample of the group is done: draw a token per unfinished sample, then
-/// decode all of them in one batch.
+/// decode all of them in one batch (the draws on the engine's threads).
 fn decode_group(
-    model: &LlamaModel,
+    engine: &Engine,
     ctx: &mut LlamaContext<'static>,
     params: &GenParams,
     prompt_len: usize,
     prompt_logits: &[f32],
     samples: &mut [Sample],
-    threads: usize,
     cancel: &Cancel,
 ) -> Result<(), BackendError> {
+    let model: &LlamaModel = &engine.model;
+    let threads = engine.cfg.effective_threads();
     let mut batch = LlamaBatch::new(samples.len().max(1), 1);
     let mut first_step = true;
     loop {

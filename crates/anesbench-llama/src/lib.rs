@@ -139,7 +139,7 @@ impl LlamaConfig {
     /// can all be given at least 64 tokens on 32-token boundaries (the condition for a
     /// cached prefix to leave the scores unchanged under flash attention).
     pub fn flash_attn_applies(&self) -> bool {
-        self.flash_attn && self.batch_size >= 128 && self.batch_size % 32 == 0
+        self.flash_attn && self.batch_size >= 128 && self.batch_size.is_multiple_of(32)
     }
 
     /// The thread count actually used.
