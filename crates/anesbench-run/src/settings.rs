@@ -929,9 +929,11 @@ impl Settings {
 
     /// Fields that may not change between a run and its resume.
     pub fn resume_changes(&self, new: &Settings) -> Vec<(String, String, String)> {
-        let mut old = self.clone();
+        // Both sides as they ran, so an old shard merges with a new one either way round.
+        let (mut old, mut new) = (self.clone(), new.clone());
         old.flash_attn = old.resolved_flash_attn();
-        old.changes(new, OPERATIONAL_FIELDS)
+        new.flash_attn = new.resolved_flash_attn();
+        old.changes(&new, OPERATIONAL_FIELDS)
     }
 
     /// What the embedded model ran with: the setting, or `false` for an embedded run
@@ -1046,6 +1048,22 @@ mod tests {
             .to_string()
             .contains("`api_key_env`"));
         assert!(http().validate().is_ok());
+    }
+
+    #[test]
+    fn settings_from_before_flash_attn_compare_as_off_on_either_side() {
+        let mut legacy = http();
+        legacy.endpoints = Vec::new();
+        legacy.backend = BackendKind::Embedded;
+        legacy.flash_attn = None;
+        let mut off = legacy.clone();
+        off.flash_attn = Some(false);
+        assert!(legacy.result_changes(&off).is_empty());
+        assert!(off.result_changes(&legacy).is_empty());
+        let mut on = legacy.clone();
+        on.flash_attn = Some(true);
+        assert_eq!(on.result_changes(&legacy)[0].0, "flash_attn");
+        assert_eq!(legacy.result_changes(&on)[0].0, "flash_attn");
     }
 
     #[test]
