@@ -18,7 +18,8 @@ use llama_cpp_2::token::LlamaToken;
 use serde_json::{json, Map, Value};
 
 use crate::prefix::{
-    aligned_prefix, common_len, decode_tokens, PrefixCache, FLASH_MIN_ROWS, MIN_PREFIX_TOKENS,
+    aligned, common_len, decode_tokens, row_align, PrefixCache, FLASH_MIN_ROWS, MIN_PREFIX_TOKENS,
+    MIN_REST,
 };
 use crate::{chat_template, check_gguf, generate, loglik, LlamaConfig, LlamaError};
 
@@ -47,18 +48,19 @@ fn llama_backend() -> Result<&'static LlamaBackend, LlamaError> {
 pub(crate) const PREFIX_SLOTS: u32 = 4;
 
 /// What a work stream holds at cells `0..tokens.len()`: prompt tokens decoded as a prompt
-/// (in `n_batch` chunks, each decode starting at a multiple of [`PREFIX_ALIGN`]), so that
-/// an aligned part of them is the same numbers a fresh decode would give. Tokens a sample
+/// (in `n_batch` chunks, each decode starting at a multiple of the model's reuse alignment
+/// and, with flash attention, holding at least [`FLASH_MIN_ROWS`] tokens), so that an
+/// aligned part of them is the same numbers a fresh decode would give. Tokens a sample
 /// generated after them are not listed: they came from one-row decodes, which round
-/// differently, and a reuse never reaches them.
+/// differently, and a reuse never reaches them. Nor are the tokens of a prompt shorter
+/// than [`FLASH_MIN_ROWS`] under flash attention: its one decode took the one-row path.
+///
+/// [`FLASH_MIN_ROWS`]: crate::prefix::FLASH_MIN_ROWS
 #[derive(Default)]
 struct Stream {
     tokens: Vec<LlamaToken>,
     last_used: u64,
 }
-
-/// A reused prompt leaves at least this many tokens to decode (see [`State::prompt`]).
-const MIN_REST: usize = 32;
 
 /// Prompt tokens decoded and reused from a cached stream, for benchmarks and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,6 +71,9 @@ pub struct ReuseStats {
     pub prompt_tokens: u64,
     /// Of those, taken from a cached stream instead of decoded.
     pub reused_tokens: u64,
+    /// Tokens of shared prefixes put into prefix slots by copying a work sequence's cells
+    /// instead of decoding them.
+    pub prefix_copied_tokens: u64,
 }
 
 /// The context and what it holds between requests: the cached prefixes, and what each
@@ -82,6 +87,8 @@ pub(crate) struct State {
     pub(crate) stats: ReuseStats,
     /// Fewest tokens in one prompt decode: [`FLASH_MIN_ROWS`] with flash attention, else 1.
     min_rows: usize,
+    /// Reuse cuts fall on multiples of this ([`row_align`] of the model's tensor types).
+    align: usize,
 }
 
 impl State {
@@ -99,7 +106,8 @@ impl State {
     /// setting) the longest aligned run of leading tokens some cached stream already holds
     /// is copied instead of decoded: a work sequence left by an earlier request (the same
     /// question's previous beam step, the previous question's instructions), or the
-    /// runner-named `prefix`, decoded into a prefix slot on its first use. Cells are then
+    /// runner-named `prefix`, put into a prefix slot on its first use (from the work
+    /// sequence that holds most of it, decoding the rest). Cells are then
     /// where a decode of the whole prompt puts them, with the same values, so the logits
     /// do not depend on what was cached.
     pub(crate) fn prompt(
@@ -131,7 +139,9 @@ impl State {
         // the same rows inside a longer decode (gemma, 5 rows: 0.165 nats off).
         // With flash attention, at least FLASH_MIN_ROWS (see there).
         let rest = MIN_REST.max(self.min_rows);
-        let usable = |n: usize| aligned_prefix(n.min(tokens.len().saturating_sub(rest)));
+        let align = self.align;
+        let cap = tokens.len().saturating_sub(rest);
+        let usable = |n: usize| aligned(n.min(cap), align);
         // The best work stream to extend in place.
         let (best, best_len) = self
             .work
@@ -140,16 +150,37 @@ impl State {
             .map(|(i, w)| (i, usable(common_len(&w.tokens, tokens))))
             .max_by_key(|&(i, n)| (n, std::cmp::Reverse(i)))
             .expect("at least one work sequence");
-        let slot_len = prefix.map_or(0, |p| usable(common_len(p, tokens)));
+        // The slot holds the whole (aligned) shared prefix, whatever this prompt's length,
+        // so that every question naming it finds the same slot; a short question copies
+        // it and drops the cells it must decode itself.
+        let slot_full = prefix.map_or(0, |p| aligned(common_len(p, tokens), align));
+        let slot_len = usable(slot_full);
         let (root, start) = if reuse && best_len >= MIN_PREFIX_TOKENS && best_len >= slot_len {
             (best, best_len)
         } else {
             let root = self.lru();
             if reuse && slot_len >= MIN_PREFIX_TOKENS {
-                let p = &prefix.expect("slot_len > 0 means a prefix")[..slot_len];
+                let p = &prefix.expect("slot_len > 0 means a prefix")[..slot_full];
+                // A slot missing this prefix is filled from the work stream that holds
+                // most of it (the previous question's shots), decoding only the rest.
+                let from = self
+                    .work
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| (i as i32, aligned(common_len(&w.tokens, p), align)))
+                    .max_by_key(|&(i, n)| (n, std::cmp::Reverse(i)))
+                    .filter(|&(_, n)| n >= MIN_PREFIX_TOKENS);
                 let seq = self
                     .prefixes
-                    .get_or_decode(&mut self.ctx, p, n_batch, self.min_rows, cancel)
+                    .get_or_decode(
+                        &mut self.ctx,
+                        p,
+                        from,
+                        n_batch,
+                        self.min_rows,
+                        align,
+                        cancel,
+                    )
                     .inspect_err(|_| self.prefixes.clear(&mut self.ctx))?;
                 // Streams copy whole, cell for cell (done at the next decode).
                 self.ctx
@@ -173,11 +204,19 @@ impl State {
             seq,
             n_batch,
             self.min_rows,
+            align,
             true,
             cancel,
         )?;
+        // A prompt too short for flash attention's tiled path was decoded by the one-row
+        // path, and its cells are not what a longer prompt's decode gives them.
+        let reusable = tokens.len() >= self.min_rows;
         self.work[root] = Stream {
-            tokens: tokens.to_vec(),
+            tokens: if reusable {
+                tokens.to_vec()
+            } else {
+                Vec::new()
+            },
             last_used: self.clock,
         };
         self.stats.prompts += 1;
@@ -281,6 +320,7 @@ impl Engine {
         let kv_cells = cfg.ctx_size.saturating_mul(n_seqs);
         let threads = i32::try_from(cfg.effective_threads()).unwrap_or(i32::MAX);
         let flash = cfg.flash_attn_applies();
+        let align = row_align(&header.tensor_types);
         let params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(kv_cells))
             .with_n_batch(cfg.batch_size)
@@ -343,6 +383,8 @@ impl Engine {
         details.insert("batch_size".into(), json!(n_batch));
         details.insert("ubatch_size".into(), json!(ctx.n_ubatch()));
         details.insert("flash_attn".into(), json!(flash));
+        // 32 when llama.cpp may repack a weight type into row groups, else 1.
+        details.insert("prefix_align".into(), json!(align));
         details.insert("seed".into(), json!(cfg.seed));
         // What the file offers; whether a run applies it is the run's `chat_template`
         // setting (never in loglik mode, where prompts are plain text).
@@ -375,6 +417,7 @@ impl Engine {
                 clock: 0,
                 stats: ReuseStats::default(),
                 min_rows: if flash { FLASH_MIN_ROWS } else { 1 },
+                align,
             }),
             model,
             template,
@@ -551,7 +594,11 @@ impl EmbeddedBackend {
 
     /// Prompt tokens decoded and reused from cached streams so far.
     pub fn reuse_stats(&self) -> ReuseStats {
-        self.engine.lock().stats
+        let st = self.engine.lock();
+        ReuseStats {
+            prefix_copied_tokens: st.prefixes.copied_tokens,
+            ..st.stats
+        }
     }
 
     /// Blocking loglik, for callers without a runtime.

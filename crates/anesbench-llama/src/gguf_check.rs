@@ -22,6 +22,8 @@ pub struct GgufHeader {
     pub tensor_count: u64,
     pub kv_count: u64,
     pub file_size: u64,
+    /// The distinct ggml type ids of its tensors, ascending.
+    pub tensor_types: Vec<u32>,
 }
 
 /// Validate the GGUF structure of `path`; errors name the file and what is wrong.
@@ -83,6 +85,7 @@ pub fn check_gguf(path: &Path) -> Result<GgufHeader, LlamaError> {
         r.skip_value(ty, 0)
             .map_err(|e| invalid(format!("metadata `{key}`: {e}")))?;
     }
+    let mut tensor_types = std::collections::BTreeSet::new();
     for i in 0..tensor_count {
         let name = r
             .string()
@@ -105,6 +108,7 @@ pub fn check_gguf(path: &Path) -> Result<GgufHeader, LlamaError> {
         if ty > MAX_GGML_TYPE {
             return Err(invalid(format!("tensor `{name}` has unknown type id {ty}")));
         }
+        tensor_types.insert(ty);
         let offset = r
             .u64()
             .map_err(|e| invalid(format!("tensor `{name}`: {e}")))?;
@@ -117,6 +121,7 @@ pub fn check_gguf(path: &Path) -> Result<GgufHeader, LlamaError> {
         tensor_count,
         kv_count,
         file_size,
+        tensor_types: tensor_types.into_iter().collect(),
     })
 }
 

@@ -16,12 +16,15 @@
 //!   same batch. (One shared cell pool, the first design, put copied sequences' new tokens
 //!   wherever cells were free and moved 5-shot scores by up to 0.13 nats.)
 //! - shared prompt prefix (loglik, [`LlamaConfig::prefix_cache`], on by default): the
-//!   prefix the runner names (system text, instructions, worked examples), cut to a
-//!   multiple of 32 tokens, is decoded once from its own tokens alone into a reserved
-//!   sequence and copied into each question's; only the rest of the prompt is decoded per
-//!   question. The cut keeps every later token in the same row group of the matrix kernels
-//!   as in a decode of the whole prompt (gemma's repacked Q4_K rounds by group), so the
-//!   cached and uncached scores are the same numbers (tests/solver.rs, both demo models).
+//!   prefix the runner names (system text, instructions, worked examples) is decoded once
+//!   from its own tokens alone into a reserved sequence and copied into each question's;
+//!   only the rest of the prompt is decoded per question. When the model has weights that
+//!   llama.cpp repacks into row groups (gemma's Q4_K; `details.prefix_align` = 32), the
+//!   cut falls on a multiple of 32 tokens, which keeps every later token in the same row
+//!   group of the matrix kernels as in a decode of the whole prompt; without them
+//!   (SmolLM2's Q4_1, on x86-64) every row is computed on its own and the cut may fall on
+//!   any token. Either way the cached and uncached scores are the same numbers
+//!   (tests/solver.rs, both demo models, 0-shot and 5-shot).
 //! - samples of one prompt (`generate_n`): the prompt is decoded once into sequence 0 and
 //!   copied into up to [`LlamaConfig::max_choices`] sequences; one token per sequence is
 //!   decoded per step, each sequence with its own sampler (seed + i) and stop conditions.
@@ -31,7 +34,7 @@
 //!   sample can drift from the one-at-a-time one after its first token (each is still
 //!   the same on every run).
 //! - prompt reuse across requests (with the prefix cache on): each work sequence keeps
-//!   what its last prompt left, and a new prompt starts from the longest 32-aligned run of
+//!   what its last prompt left, and a new prompt starts from the longest aligned run of
 //!   leading tokens some sequence holds (the previous beam step of the same answer, the
 //!   previous question's instructions), decoding only the rest, and at least 32 tokens
 //!   (a decode of a few rows rounds differently from the same rows in a longer one: the
@@ -44,7 +47,9 @@
 //!   takes a decode of 64 or more query rows through a tiled path (f32 sums) and a shorter
 //!   one through a one-row path (f16 sums of the values), so with it every prompt decode
 //!   holds at least 64 tokens: the last chunk of a prompt starts earlier when it would be
-//!   short, and a reused prefix leaves at least 64 tokens to decode. A prompt token is then
+//!   short, a reused prefix leaves at least 64 tokens to decode, a cached prefix shorter
+//!   than 64 tokens is decoded with filler tokens after it (their cells then dropped), and
+//!   a prompt shorter than 64 tokens is never reused from. A prompt token is then
 //!   computed by the same kernel whether its prompt was decoded whole or after a cached
 //!   prefix. One-token sampling steps take the one-row path (a single sequence with 512
 //!   or more cells splits its cells over the threads instead), so a batched sample can

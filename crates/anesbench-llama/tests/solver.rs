@@ -271,6 +271,170 @@ fn prefix_cache_matches_the_whole_prompt_decode(path: &PathBuf) {
     );
 }
 
+/// 0-shot direct prompts of the first `n` demo items (English and Chinese alternate),
+/// with the runner's prefix hint.
+fn zero_shot(n: usize) -> Vec<LoglikRequest> {
+    let items = demo::items();
+    let settings = PromptSettings {
+        style: PromptStyle::Direct,
+        shots: 0,
+        template: None,
+    };
+    items
+        .iter()
+        .take(n)
+        .map(|item| {
+            let text = render(item, &settings, &[]).unwrap().to_text();
+            LoglikRequest {
+                shared_prefix: shared_prefix_len(&text, item),
+                prompt: Prompt::Text(text),
+                candidates: item.letters().iter().map(char::to_string).collect(),
+            }
+        })
+        .collect()
+}
+
+fn max_gap(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
+    a.iter()
+        .flatten()
+        .zip(b.iter().flatten())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f64, f64::max)
+}
+
+/// Defect found in session 8: the English 0-shot prefix (system text and instructions,
+/// under 64 SmolLM2 tokens) was decoded into its slot on its own, a decode of fewer than
+/// 64 rows, which llama.cpp's flash attention takes through its one-row path (f16 sums);
+/// the uncached decode of the whole prompt takes the tiled path. Every English 0-shot
+/// score of the default embedded run was 0.06 to 0.77 nats off the uncached one. A short
+/// prefix is now decoded with filler rows after it.
+#[test]
+fn zero_shot_prefixes_shorter_than_a_flash_attention_tile_give_the_uncached_scores() {
+    let Some((path, _one)) = model() else { return };
+    let cached = load(&path, |c| c.prefix_cache = true);
+    let plain = load(&path, |c| c.prefix_cache = false);
+    assert_eq!(cached.describe().details["flash_attn"], true);
+    let expect_align = if cfg!(target_arch = "x86_64") { 1 } else { 32 };
+    assert_eq!(cached.describe().details["prefix_align"], expect_align);
+    let qs = zero_shot(6);
+    let got: Vec<Vec<f64>> = qs
+        .iter()
+        .map(|r| cached.loglik_blocking(r).unwrap().logprobs)
+        .collect();
+    let want: Vec<Vec<f64>> = qs
+        .iter()
+        .map(|r| {
+            let mut whole = r.clone();
+            whole.shared_prefix = None;
+            plain.loglik_blocking(&whole).unwrap().logprobs
+        })
+        .collect();
+    let worst = max_gap(&got, &want);
+    assert!(
+        worst < 1e-3,
+        "0-shot cached vs uncached differ by {worst} nats"
+    );
+    // The cache was used: prefixes were decoded into slots, and cells reused.
+    let (decoded, _) = cached.prefix_stats();
+    let reused = cached.reuse_stats().reused_tokens;
+    assert!(
+        decoded >= 1 && reused > 0,
+        "prefixes decoded {decoded}, tokens reused {reused}"
+    );
+}
+
+/// The same defect through a work stream: a prompt of fewer than 64 tokens is decoded in
+/// one short decode (the one-row flash-attention path), so a longer prompt that starts
+/// with the same tokens must not take its cells.
+#[test]
+fn a_prompt_shorter_than_a_flash_attention_tile_is_not_reused() {
+    let Some((path, _one)) = model() else { return };
+    let cached = load(&path, |c| c.prefix_cache = true);
+    let plain = load(&path, |c| c.prefix_cache = false);
+    let long = zero_shot(1).remove(0);
+    let Prompt::Text(text) = &long.prompt else {
+        unreachable!()
+    };
+    let mut cut = 150.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let short = LoglikRequest {
+        shared_prefix: None,
+        prompt: Prompt::Text(text[..cut].to_string()),
+        candidates: long.candidates.clone(),
+    };
+    let mut whole = long.clone();
+    whole.shared_prefix = None;
+    let before = cached.reuse_stats();
+    cached.loglik_blocking(&short).unwrap();
+    let short_tokens = cached.reuse_stats().prompt_tokens - before.prompt_tokens;
+    assert!(
+        (17..64).contains(&short_tokens),
+        "the short prompt is {short_tokens} tokens"
+    );
+    let got = cached.loglik_blocking(&whole).unwrap().logprobs;
+    let want = plain.loglik_blocking(&whole).unwrap().logprobs;
+    let worst = max_gap(&[got], &[want]);
+    assert!(worst < 1e-3, "after a short prompt: {worst} nats off");
+}
+
+/// Demo items that are worked examples of others have shot sets of their own, so each
+/// names a prefix no slot holds. The slot is filled from the cells of the work sequence
+/// that shares most of it (the previous question of that language), and only the rest
+/// is decoded; the scores are still the uncached ones.
+#[test]
+fn a_shot_set_of_its_own_is_built_from_the_previous_questions_cells() {
+    let Some((path, _one)) = model() else { return };
+    let cached = load(&path, |c| c.prefix_cache = true);
+    let plain = load(&path, |c| c.prefix_cache = false);
+    let items = demo::items();
+    let settings = PromptSettings {
+        style: PromptStyle::Direct,
+        shots: 5,
+        template: None,
+    };
+    let qs: Vec<LoglikRequest> = items
+        .iter()
+        .take(6)
+        .map(|item| {
+            let text = render(item, &settings, &select_shots(item, &items, 5))
+                .unwrap()
+                .to_text();
+            LoglikRequest {
+                shared_prefix: shared_prefix_len(&text, item),
+                prompt: Prompt::Text(text),
+                candidates: item.letters().iter().map(char::to_string).collect(),
+            }
+        })
+        .collect();
+    let prefixes: std::collections::BTreeSet<usize> =
+        qs.iter().filter_map(|r| r.shared_prefix).collect();
+    assert!(
+        prefixes.len() >= 4,
+        "the first items share their shot sets: {prefixes:?}"
+    );
+    let got: Vec<Vec<f64>> = qs
+        .iter()
+        .map(|r| cached.loglik_blocking(r).unwrap().logprobs)
+        .collect();
+    let want: Vec<Vec<f64>> = qs
+        .iter()
+        .map(|r| {
+            let mut whole = r.clone();
+            whole.shared_prefix = None;
+            plain.loglik_blocking(&whole).unwrap().logprobs
+        })
+        .collect();
+    let worst = max_gap(&got, &want);
+    assert!(worst < 1e-3, "cached vs uncached differ by {worst} nats");
+    let stats = cached.reuse_stats();
+    assert!(
+        stats.prefix_copied_tokens > 0,
+        "no prefix slot was filled from a work sequence: {stats:?}"
+    );
+}
+
 /// A beam search continues a partial answer as a longer text prompt. The cells of the
 /// previous step's prompt are reused from the stream that decoded it (not decoded again),
 /// and the replies are the same as with no reuse at all, on both demo models, with a

@@ -161,7 +161,9 @@ mod imp {
         embedded_loglik(&cached, warm)?;
         embedded_loglik(&uncached, warm)?;
         let (off, off_s) = timed(|| embedded_loglik(&uncached, &five))?;
+        let (before, slots_before) = (cached.reuse_stats(), cached.prefix_stats());
         let (on, on_s) = timed(|| embedded_loglik(&cached, &five))?;
+        let (after, slots_after) = (cached.reuse_stats(), cached.prefix_stats());
         let (agree, worst) = compare(&on, &off);
         let q = five.len() as f64;
         println!(
@@ -170,6 +172,15 @@ mod imp {
             q / off_s,
             off_s / on_s,
             five.len()
+        );
+        let prompt_tokens = after.prompt_tokens - before.prompt_tokens;
+        let decoded = prompt_tokens - (after.reused_tokens - before.reused_tokens);
+        println!(
+            "  (prefix cache: {decoded} of {prompt_tokens} prompt tokens decoded with their question, {:.0} per question; {} prefix slots filled, {} of their tokens copied from a work sequence, {} slot hits)",
+            decoded as f64 / q,
+            slots_after.0 - slots_before.0,
+            after.prefix_copied_tokens - before.prefix_copied_tokens,
+            slots_after.1 - slots_before.1,
         );
         let v =
             Verdict::from_met(off_s / on_s >= TARGET_PREFIX && agree == five.len() && worst < 1e-3);
@@ -235,7 +246,19 @@ mod imp {
                 let http = rt.block_on(like.backend())?;
                 let (l0, l0_s) = rt.block_on(http_loglik(&http, &zero))?;
                 let (l5, l5_s) = rt.block_on(http_loglik(&http, &five))?;
+                // The server against itself: the same 5-shot questions in reverse order.
+                // Its prompt cache and slot batching put other rows beside each question,
+                // so this is how far its own letters move with what ran before.
+                let reversed: Vec<LoglikRequest> = five.iter().rev().cloned().collect();
+                let (mut r5, _) = rt.block_on(http_loglik(&http, &reversed))?;
+                r5.reverse();
                 drop(like);
+                let (self_agree, self_worst) = compare(&l5, &r5);
+                println!(
+                    "5-shot llama-server -fa {fa} against itself, questions in reverse order: same letter {self_agree}/{} ({:.1}%), max |delta logprob| {self_worst:.3} nats",
+                    l5.len(),
+                    100.0 * self_agree as f64 / l5.len().max(1) as f64
+                );
                 let mut agree_met = true;
                 for (name, ours, theirs, secs) in
                     [("0-shot", &e0, &l0, l0_s), ("5-shot", &on, &l5, l5_s)]
