@@ -18,8 +18,8 @@ use llama_cpp_2::token::LlamaToken;
 use serde_json::{json, Map, Value};
 
 use crate::prefix::{
-    aligned, common_len, decode_tokens, row_align, PrefixCache, FLASH_MIN_ROWS, MIN_PREFIX_TOKENS,
-    MIN_REST,
+    aligned, common_len, decode_tokens, row_align, Chunking, PrefixCache, FLASH_MIN_ROWS,
+    MIN_PREFIX_TOKENS, MIN_REST,
 };
 use crate::{chat_template, check_gguf, generate, loglik, LlamaConfig, LlamaError};
 
@@ -140,6 +140,11 @@ impl State {
         // With flash attention, at least FLASH_MIN_ROWS (see there).
         let rest = MIN_REST.max(self.min_rows);
         let align = self.align;
+        let rules = Chunking {
+            n_batch,
+            min_rows: self.min_rows,
+            align,
+        };
         let cap = tokens.len().saturating_sub(rest);
         let usable = |n: usize| aligned(n.min(cap), align);
         // The best work stream to extend in place.
@@ -172,15 +177,7 @@ impl State {
                     .filter(|&(_, n)| n >= MIN_PREFIX_TOKENS);
                 let seq = self
                     .prefixes
-                    .get_or_decode(
-                        &mut self.ctx,
-                        p,
-                        from,
-                        n_batch,
-                        self.min_rows,
-                        align,
-                        cancel,
-                    )
+                    .get_or_decode(&mut self.ctx, p, from, rules, cancel)
                     .inspect_err(|_| self.prefixes.clear(&mut self.ctx))?;
                 // Streams copy whole, cell for cell (done at the next decode).
                 self.ctx
@@ -202,9 +199,7 @@ impl State {
             &tokens[start..],
             start,
             seq,
-            n_batch,
-            self.min_rows,
-            align,
+            rules,
             true,
             cancel,
         )?;

@@ -70,6 +70,16 @@ pub(crate) fn row_align(tensor_types: &[u32]) -> usize {
 /// cached and uncached 5-shot SmolLM2 scores were 0.23 nats apart, one letter changed.)
 pub(crate) const FLASH_MIN_ROWS: usize = 64;
 
+/// How a run of prompt tokens is split into decodes: at most `n_batch` tokens each, at
+/// least `min_rows` when there are that many ([`chunk_lens`]), and chunk starts on
+/// multiples of `align` ([`row_align`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Chunking {
+    pub(crate) n_batch: u32,
+    pub(crate) min_rows: usize,
+    pub(crate) align: usize,
+}
+
 /// `len` rounded down to a multiple of `align`.
 pub(crate) fn aligned(len: usize, align: usize) -> usize {
     let align = align.max(1);
@@ -135,15 +145,12 @@ impl PrefixCache {
     /// and causal attention keeps the filler out of them. (Decoded alone, a 32-token
     /// 0-shot prefix took the one-row path and moved SmolLM2's English scores by up to
     /// 0.37 nats against the uncached decode.)
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn get_or_decode(
         &mut self,
         ctx: &mut LlamaContext<'_>,
         tokens: &[LlamaToken],
         from: Option<(i32, usize)>,
-        n_batch: u32,
-        min_rows: usize,
-        align: usize,
+        rules: Chunking,
         cancel: &Cancel,
     ) -> Result<i32, BackendError> {
         self.clock += 1;
@@ -159,7 +166,7 @@ impl PrefixCache {
             self.evict(ctx, lru);
         }
         let seq = self.free.pop().expect("a sequence was freed above");
-        let filled = self.fill(ctx, seq, tokens, from, n_batch, min_rows, align, cancel);
+        let filled = fill(ctx, seq, tokens, from, rules, cancel);
         if let Err(e) = filled {
             let _ = ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
             self.free.push(seq);
@@ -174,55 +181,51 @@ impl PrefixCache {
         });
         Ok(seq)
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    fn fill(
-        &mut self,
-        ctx: &mut LlamaContext<'_>,
-        seq: i32,
-        tokens: &[LlamaToken],
-        from: Option<(i32, usize)>,
-        n_batch: u32,
-        min_rows: usize,
-        align: usize,
-        cancel: &Cancel,
-    ) -> Result<(), BackendError> {
-        let drop_from = |ctx: &mut LlamaContext<'_>, at: usize| {
-            let ok = ctx
-                .clear_kv_cache_seq(Some(seq as u32), Some(at as u32), None)
-                .unwrap_or(false);
-            if ok {
-                Ok(())
-            } else {
-                Err(BackendError::Other(
-                    "llama.cpp could not drop cells past a prefix".into(),
-                ))
-            }
-        };
-        let start = match from {
-            Some((src, n)) if n > 0 => {
-                let n = n.min(tokens.len());
-                // Streams copy whole, cell for cell (done at the next decode).
-                ctx.copy_kv_cache_seq(src, seq, None, None)
-                    .map_err(|e| BackendError::Other(format!("KV cache copy: {e}")))?;
-                drop_from(ctx, n)?;
-                n
-            }
-            _ => 0,
-        };
-        if start == tokens.len() {
-            return Ok(());
+/// Put `tokens` into the empty stream of `seq`: `from`'s leading cells copied, the rest
+/// decoded (padded, see [`PrefixCache::get_or_decode`]).
+fn fill(
+    ctx: &mut LlamaContext<'_>,
+    seq: i32,
+    tokens: &[LlamaToken],
+    from: Option<(i32, usize)>,
+    rules: Chunking,
+    cancel: &Cancel,
+) -> Result<(), BackendError> {
+    let drop_from = |ctx: &mut LlamaContext<'_>, at: usize| {
+        let ok = ctx
+            .clear_kv_cache_seq(Some(seq as u32), Some(at as u32), None)
+            .unwrap_or(false);
+        if ok {
+            Ok(())
+        } else {
+            Err(BackendError::Other(
+                "llama.cpp could not drop cells past a prefix".into(),
+            ))
         }
-        let rows = MIN_REST.max(min_rows).min(n_batch as usize);
-        let padded = padded_to(&tokens[start..], rows);
-        decode_tokens(
-            ctx, &padded, start, seq, n_batch, min_rows, align, false, cancel,
-        )?;
-        if padded.len() > tokens.len() - start {
-            drop_from(ctx, tokens.len())?;
+    };
+    let start = match from {
+        Some((src, n)) if n > 0 => {
+            let n = n.min(tokens.len());
+            // Streams copy whole, cell for cell (done at the next decode).
+            ctx.copy_kv_cache_seq(src, seq, None, None)
+                .map_err(|e| BackendError::Other(format!("KV cache copy: {e}")))?;
+            drop_from(ctx, n)?;
+            n
         }
-        Ok(())
+        _ => 0,
+    };
+    if start == tokens.len() {
+        return Ok(());
     }
+    let rows = MIN_REST.max(rules.min_rows).min(rules.n_batch as usize);
+    let padded = padded_to(&tokens[start..], rows);
+    decode_tokens(ctx, &padded, start, seq, rules, false, cancel)?;
+    if padded.len() > tokens.len() - start {
+        drop_from(ctx, tokens.len())?;
+    }
+    Ok(())
 }
 
 /// `tokens`, followed by copies of its last token up to `rows` when it is shorter.
@@ -259,25 +262,22 @@ pub(crate) fn chunk_lens(len: usize, n_batch: usize, min_rows: usize, align: usi
 }
 
 /// Decode `tokens` at positions `start..` of sequence `seq` in chunks of at most
-/// `n_batch` (see [`chunk_lens`] for `min_rows` and `align`); with `logits`, the last token's logits
+/// `rules.n_batch` (see [`chunk_lens`]); with `logits`, the last token's logits
 /// are kept and its index in the final batch returned.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn decode_tokens(
     ctx: &mut LlamaContext<'_>,
     tokens: &[LlamaToken],
     start: usize,
     seq: i32,
-    n_batch: u32,
-    min_rows: usize,
-    align: usize,
+    rules: Chunking,
     logits: bool,
     cancel: &Cancel,
 ) -> Result<i32, BackendError> {
-    let n_batch = n_batch.max(1) as usize;
+    let n_batch = rules.n_batch.max(1) as usize;
     let mut batch = LlamaBatch::new(n_batch, 1);
     let mut last = 0;
     let mut base = start;
-    for n in chunk_lens(tokens.len(), n_batch, min_rows, align) {
+    for n in chunk_lens(tokens.len(), n_batch, rules.min_rows, rules.align) {
         cancel.check()?;
         batch.clear();
         let chunk = &tokens[base - start..base - start + n];

@@ -152,21 +152,23 @@ fn a_short_context_caps_each_sample_and_keeps_the_answers() {
     assert_eq!(long, again);
 }
 
-/// 5-shot direct prompts of demo items in both languages, with the runner's prefix hint.
-fn five_shot(n: usize) -> Vec<(Item, LoglikRequest)> {
+/// `shots`-shot direct loglik prompts of demo items `skip..skip + n` (English and Chinese
+/// alternate), as `eval` renders them, with the runner's prefix hint.
+fn requests(skip: usize, n: usize, shots: usize) -> Vec<(Item, LoglikRequest)> {
     let items = demo::items();
     let settings = PromptSettings {
         style: PromptStyle::Direct,
-        shots: 5,
+        shots,
         template: None,
     };
     items
         .iter()
-        .skip(20)
+        .skip(skip)
         .take(n)
         .map(|item| {
-            let shots = select_shots(item, &items, 5);
-            let text = render(item, &settings, &shots).unwrap().to_text();
+            let text = render(item, &settings, &select_shots(item, &items, shots))
+                .unwrap()
+                .to_text();
             let req = LoglikRequest {
                 shared_prefix: shared_prefix_len(&text, item),
                 prompt: Prompt::Text(text),
@@ -175,6 +177,11 @@ fn five_shot(n: usize) -> Vec<(Item, LoglikRequest)> {
             (item.clone(), req)
         })
         .collect()
+}
+
+/// 5-shot prompts of demo items past the first 20 (which serve as their worked examples).
+fn five_shot(n: usize) -> Vec<(Item, LoglikRequest)> {
+    requests(20, n, 5)
 }
 
 fn best(lps: &[f64]) -> usize {
@@ -271,27 +278,9 @@ fn prefix_cache_matches_the_whole_prompt_decode(path: &PathBuf) {
     );
 }
 
-/// 0-shot direct prompts of the first `n` demo items (English and Chinese alternate),
-/// with the runner's prefix hint.
+/// 0-shot prompts of the first `n` demo items.
 fn zero_shot(n: usize) -> Vec<LoglikRequest> {
-    let items = demo::items();
-    let settings = PromptSettings {
-        style: PromptStyle::Direct,
-        shots: 0,
-        template: None,
-    };
-    items
-        .iter()
-        .take(n)
-        .map(|item| {
-            let text = render(item, &settings, &[]).unwrap().to_text();
-            LoglikRequest {
-                shared_prefix: shared_prefix_len(&text, item),
-                prompt: Prompt::Text(text),
-                candidates: item.letters().iter().map(char::to_string).collect(),
-            }
-        })
-        .collect()
+    requests(0, n, 0).into_iter().map(|(_, r)| r).collect()
 }
 
 fn max_gap(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
@@ -402,26 +391,7 @@ fn a_shot_set_of_its_own_is_built_from_the_previous_questions_cells() {
     let Some((path, _one)) = model() else { return };
     let cached = load(&path, |c| c.prefix_cache = true);
     let plain = load(&path, |c| c.prefix_cache = false);
-    let items = demo::items();
-    let settings = PromptSettings {
-        style: PromptStyle::Direct,
-        shots: 5,
-        template: None,
-    };
-    let qs: Vec<LoglikRequest> = items
-        .iter()
-        .take(6)
-        .map(|item| {
-            let text = render(item, &settings, &select_shots(item, &items, 5))
-                .unwrap()
-                .to_text();
-            LoglikRequest {
-                shared_prefix: shared_prefix_len(&text, item),
-                prompt: Prompt::Text(text),
-                candidates: item.letters().iter().map(char::to_string).collect(),
-            }
-        })
-        .collect();
+    let qs: Vec<LoglikRequest> = requests(0, 6, 5).into_iter().map(|(_, r)| r).collect();
     let prefixes: std::collections::BTreeSet<usize> =
         qs.iter().filter_map(|r| r.shared_prefix).collect();
     assert!(
@@ -513,26 +483,7 @@ fn continuation_matches(path: &PathBuf, root: &str) {
 fn the_same_question_asked_twice_gets_the_same_scores() {
     let Some((path, _one)) = model() else { return };
     let gemma = models_dir().join(anesbench_llama::DEFAULT_MODEL_FILE);
-    let items = demo::items();
-    let settings = PromptSettings {
-        style: PromptStyle::Direct,
-        shots: 5,
-        template: None,
-    };
-    let qs: Vec<LoglikRequest> = items
-        .iter()
-        .take(2)
-        .map(|item| {
-            let text = render(item, &settings, &select_shots(item, &items, 5))
-                .unwrap()
-                .to_text();
-            LoglikRequest {
-                shared_prefix: shared_prefix_len(&text, item),
-                prompt: Prompt::Text(text),
-                candidates: item.letters().iter().map(char::to_string).collect(),
-            }
-        })
-        .collect();
+    let qs: Vec<LoglikRequest> = requests(0, 2, 5).into_iter().map(|(_, r)| r).collect();
     for p in [path, gemma].iter().filter(|p| p.is_file()) {
         let cached = load(p, |_| {});
         let plain = load(p, |c| c.prefix_cache = false);
