@@ -148,13 +148,7 @@ impl State {
         let cap = tokens.len().saturating_sub(rest);
         let usable = |n: usize| aligned(n.min(cap), align);
         // The best work stream to extend in place.
-        let (best, best_len) = self
-            .work
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (i, usable(common_len(&w.tokens, tokens))))
-            .max_by_key(|&(i, n)| (n, std::cmp::Reverse(i)))
-            .expect("at least one work sequence");
+        let (best, best_len) = self.longest_held(tokens, usable);
         // The slot holds the whole (aligned) shared prefix, whatever this prompt's length,
         // so that every question naming it finds the same slot; a short question copies
         // it and drops the cells it must decode itself.
@@ -168,13 +162,9 @@ impl State {
                 let p = &prefix.expect("slot_len > 0 means a prefix")[..slot_full];
                 // A slot missing this prefix is filled from the work stream that holds
                 // most of it (the previous question's shots), decoding only the rest.
-                let from = self
-                    .work
-                    .iter()
-                    .enumerate()
-                    .map(|(i, w)| (i as i32, aligned(common_len(&w.tokens, p), align)))
-                    .max_by_key(|&(i, n)| (n, std::cmp::Reverse(i)))
-                    .filter(|&(_, n)| n >= MIN_PREFIX_TOKENS);
+                let from = Some(self.longest_held(p, |n| aligned(n, align)))
+                    .filter(|&(_, n)| n >= MIN_PREFIX_TOKENS)
+                    .map(|(i, n)| (i as i32, n));
                 let seq = self
                     .prefixes
                     .get_or_decode(&mut self.ctx, p, from, rules, cancel)
@@ -218,6 +208,17 @@ impl State {
         self.stats.prompt_tokens += tokens.len() as u64;
         self.stats.reused_tokens += start as u64;
         Ok((seq, last))
+    }
+
+    /// The work sequence holding the longest leading run of `tokens`, and that run's
+    /// length after `cut` (the lowest such sequence on a tie).
+    fn longest_held(&self, tokens: &[LlamaToken], cut: impl Fn(usize) -> usize) -> (usize, usize) {
+        self.work
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (i, cut(common_len(&w.tokens, tokens))))
+            .max_by_key(|&(i, n)| (n, std::cmp::Reverse(i)))
+            .expect("at least one work sequence")
     }
 
     /// The least recently used work sequence.
