@@ -283,6 +283,28 @@ fn zero_shot(n: usize) -> Vec<LoglikRequest> {
     requests(0, n, 0).into_iter().map(|(_, r)| r).collect()
 }
 
+/// Scores of `qs` from the cached backend as asked, and from the uncached one with no
+/// prefix hint (each whole prompt decoded).
+fn cached_and_whole(
+    cached: &EmbeddedBackend,
+    plain: &EmbeddedBackend,
+    qs: &[LoglikRequest],
+) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    let got = qs
+        .iter()
+        .map(|r| cached.loglik_blocking(r).unwrap().logprobs)
+        .collect();
+    let want = qs
+        .iter()
+        .map(|r| {
+            let mut whole = r.clone();
+            whole.shared_prefix = None;
+            plain.loglik_blocking(&whole).unwrap().logprobs
+        })
+        .collect();
+    (got, want)
+}
+
 fn max_gap(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
     a.iter()
         .flatten()
@@ -320,18 +342,7 @@ fn zero_shot_matches_the_whole_prompt_decode(path: &PathBuf, expect_align: u64) 
         "{name}"
     );
     let qs = zero_shot(6);
-    let got: Vec<Vec<f64>> = qs
-        .iter()
-        .map(|r| cached.loglik_blocking(r).unwrap().logprobs)
-        .collect();
-    let want: Vec<Vec<f64>> = qs
-        .iter()
-        .map(|r| {
-            let mut whole = r.clone();
-            whole.shared_prefix = None;
-            plain.loglik_blocking(&whole).unwrap().logprobs
-        })
-        .collect();
+    let (got, want) = cached_and_whole(&cached, &plain, &qs);
     let worst = max_gap(&got, &want);
     assert!(
         worst < 1e-3,
@@ -398,18 +409,7 @@ fn a_shot_set_of_its_own_is_built_from_the_previous_questions_cells() {
         prefixes.len() >= 4,
         "the first items share their shot sets: {prefixes:?}"
     );
-    let got: Vec<Vec<f64>> = qs
-        .iter()
-        .map(|r| cached.loglik_blocking(r).unwrap().logprobs)
-        .collect();
-    let want: Vec<Vec<f64>> = qs
-        .iter()
-        .map(|r| {
-            let mut whole = r.clone();
-            whole.shared_prefix = None;
-            plain.loglik_blocking(&whole).unwrap().logprobs
-        })
-        .collect();
+    let (got, want) = cached_and_whole(&cached, &plain, &qs);
     let worst = max_gap(&got, &want);
     assert!(worst < 1e-3, "cached vs uncached differ by {worst} nats");
     let stats = cached.reuse_stats();
