@@ -9,7 +9,8 @@
 //!   llama.cpp's `llama-server -np 8` on the same GGUF, sent 8 requests at a time by
 //!   anesbench's own HTTP backend; and the letters both choose, against that server and
 //!   against one set like the embedded model (`-fa on` or `-fa off`, as the embedded
-//!   backend records it).
+//!   backend records it), and that server against itself, sent the 5-shot questions
+//!   again in reverse order (how far its own letters move with what ran before).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
